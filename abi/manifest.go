@@ -1,0 +1,479 @@
+package abi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// Manifest describes a module: its tools, resources and prompts, the
+// permissions it asks for and the limits it wants. It is read without running
+// guest code.
+type Manifest struct {
+	ABI               int                `json:"abi"`
+	Name              string             `json:"name"`
+	Version           string             `json:"version,omitempty"`
+	Description       string             `json:"description,omitempty"`
+	Tools             []Tool             `json:"tools,omitempty"`
+	Resources         []Resource         `json:"resources,omitempty"`
+	ResourceTemplates []ResourceTemplate `json:"resourceTemplates,omitempty"`
+	Prompts           []Prompt           `json:"prompts,omitempty"`
+	Permissions       Permissions        `json:"permissions,omitzero"`
+	Limits            Limits             `json:"limits,omitzero"`
+}
+
+// Tool is one MCP tool served by the module. The fields mirror MCP's Tool.
+type Tool struct {
+	Name         string           `json:"name"`
+	Title        string           `json:"title,omitempty"`
+	Description  string           `json:"description,omitempty"`
+	InputSchema  json.RawMessage  `json:"inputSchema"`
+	OutputSchema json.RawMessage  `json:"outputSchema,omitempty"`
+	Annotations  *ToolAnnotations `json:"annotations,omitempty"`
+	Icons        []Icon           `json:"icons,omitempty"`
+}
+
+// ToolAnnotations are MCP's hints about a tool's behaviour. They are claims
+// by the module's author; the server may override them to match the grants.
+type ToolAnnotations struct {
+	Title           string `json:"title,omitempty"`
+	ReadOnlyHint    *bool  `json:"readOnlyHint,omitempty"`
+	DestructiveHint *bool  `json:"destructiveHint,omitempty"`
+	IdempotentHint  *bool  `json:"idempotentHint,omitempty"`
+	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
+}
+
+// Icon is an MCP icon.
+type Icon struct {
+	Src      string   `json:"src"`
+	MIMEType string   `json:"mimeType,omitempty"`
+	Sizes    []string `json:"sizes,omitempty"`
+	Theme    string   `json:"theme,omitempty"`
+}
+
+// Resource is a fixed resource the module serves through resources/read.
+type Resource struct {
+	URI         string `json:"uri"`
+	Name        string `json:"name"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	MIMEType    string `json:"mimeType,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	Icons       []Icon `json:"icons,omitempty"`
+}
+
+// ResourceTemplate is an RFC 6570 URI template of resources the module serves.
+type ResourceTemplate struct {
+	URITemplate string `json:"uriTemplate"`
+	Name        string `json:"name"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	MIMEType    string `json:"mimeType,omitempty"`
+	Icons       []Icon `json:"icons,omitempty"`
+}
+
+// Prompt is a prompt the module serves through prompts/get.
+type Prompt struct {
+	Name        string           `json:"name"`
+	Title       string           `json:"title,omitempty"`
+	Description string           `json:"description,omitempty"`
+	Arguments   []PromptArgument `json:"arguments,omitempty"`
+	Icons       []Icon           `json:"icons,omitempty"`
+}
+
+// PromptArgument is one argument of a Prompt.
+type PromptArgument struct {
+	Name        string `json:"name"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Required    bool   `json:"required,omitempty"`
+}
+
+// Permissions is what a module asks for. Nothing here is granted by asking:
+// the operator's policy decides, and the effective grant is the narrower of
+// the two.
+type Permissions struct {
+	// Network lists hosts the module wants to reach: "api.example.com",
+	// "*.example.org" or either with ":PORT".
+	Network []string `json:"network,omitempty"`
+	// Files lists guest paths the module wants mounted.
+	Files []FileMount `json:"files,omitempty"`
+	// Env lists environment variable names the module wants to read.
+	Env []string `json:"env,omitempty"`
+	// Secrets lists secret names the module wants through secret_get.
+	Secrets []string `json:"secrets,omitempty"`
+	// KV asks for a persistent key-value namespace.
+	KV bool `json:"kv,omitempty"`
+	// Sampling asks to call the client's model.
+	Sampling bool `json:"sampling,omitempty"`
+	// Elicitation asks to ask the user for input.
+	Elicitation bool `json:"elicitation,omitempty"`
+}
+
+// FileMount is a directory the module wants at Guest, read-only ("ro", the
+// default) or read-write ("rw").
+type FileMount struct {
+	Guest       string `json:"guest"`
+	Mode        string `json:"mode,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Limits are the resource bounds a module asks for. Each is capped by the
+// operator's limit; zero means "the operator's limit".
+type Limits struct {
+	Memory  Size     `json:"memory,omitempty"`
+	Timeout Duration `json:"timeout,omitempty"`
+	Output  Size     `json:"output,omitempty"`
+}
+
+// FieldError is one problem in a manifest, at a JSON path such as
+// "tools[2].inputSchema".
+type FieldError struct {
+	Path    string
+	Message string
+}
+
+func (e FieldError) Error() string {
+	if e.Path == "" {
+		return e.Message
+	}
+	return e.Path + ": " + e.Message
+}
+
+// ValidationError lists every problem found in a manifest.
+type ValidationError struct {
+	Errors []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	if len(e.Errors) == 1 {
+		return "invalid manifest: " + e.Errors[0].Error()
+	}
+	msgs := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		msgs[i] = fe.Error()
+	}
+	return fmt.Sprintf("invalid manifest (%d problems): %s", len(e.Errors), strings.Join(msgs, "; "))
+}
+
+// ParseManifest decodes and validates manifest JSON. Unknown fields are
+// errors. When the JSON decodes but does not validate, the manifest is
+// returned along with a *ValidationError listing every problem.
+func ParseManifest(data []byte) (*Manifest, error) {
+	var raw any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("manifest is not valid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("manifest is not valid JSON: extra data after the top-level object")
+	}
+	if _, ok := raw.(map[string]any); !ok {
+		return nil, errors.New("manifest must be a JSON object")
+	}
+	var errs []FieldError
+	checkFields(raw, reflect.TypeFor[Manifest](), "", &errs)
+	if len(errs) > 0 {
+		return nil, &ValidationError{Errors: errs}
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, &ValidationError{Errors: []FieldError{{Path: jsonPath(te.Field), Message: fmt.Sprintf("want %s, got JSON %s", te.Type, te.Value)}}}
+		}
+		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
+	}
+	if err := m.Validate(); err != nil {
+		return &m, err
+	}
+	return &m, nil
+}
+
+// checkFields reports object keys that the Go type t does not declare.
+func checkFields(v any, t reflect.Type, path string, errs *[]FieldError) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return // the type error is reported by json.Unmarshal
+		}
+		fields := map[string]reflect.Type{}
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			p := joinPath(path, k)
+			if !ok {
+				*errs = append(*errs, FieldError{Path: p, Message: "unknown field" + suggest(k, fields)})
+				continue
+			}
+			checkFields(obj[k], ft, p, errs)
+		}
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return
+		}
+		for i, e := range arr {
+			checkFields(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	}
+}
+
+// suggest names a declared field that differs from k only in case.
+func suggest(k string, fields map[string]reflect.Type) string {
+	for f := range fields {
+		if strings.EqualFold(f, k) {
+			return fmt.Sprintf(" (did you mean %q?)", f)
+		}
+	}
+	return ""
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// jsonPath turns encoding/json's "tools.2.name" into "tools[2].name".
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		if _, err := strconv.Atoi(p); err == nil && i > 0 {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+var (
+	toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	hostRE     = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$`)
+)
+
+// Validate checks the manifest against the rules in ABI.md and returns a
+// *ValidationError listing every problem, or nil.
+func (m *Manifest) Validate() error {
+	var v validator
+	switch {
+	case m.ABI == 0:
+		v.add("abi", fmt.Sprintf("missing: set \"abi\": %d", Version))
+	case m.ABI != Version:
+		v.add("abi", fmt.Sprintf("version %d is not supported by this wasmgate (it implements ABI %d); rebuild the module with a matching SDK or upgrade wasmgate", m.ABI, Version))
+	}
+	if !toolNameRE.MatchString(m.Name) {
+		v.add("name", fmt.Sprintf("%q is not a valid module name: use 1 to 128 of A-Z a-z 0-9 _ . -", m.Name))
+	}
+	if len(m.Tools)+len(m.Resources)+len(m.ResourceTemplates)+len(m.Prompts) == 0 {
+		v.add("tools", "the module declares no tools, resources, resource templates or prompts")
+	}
+	seen := map[string]int{}
+	for i, t := range m.Tools {
+		p := fmt.Sprintf("tools[%d]", i)
+		if !toolNameRE.MatchString(t.Name) {
+			v.add(p+".name", fmt.Sprintf("%q is not a valid tool name: use 1 to 128 of A-Z a-z 0-9 _ . -", t.Name))
+		} else if j, dup := seen[t.Name]; dup {
+			v.add(p+".name", fmt.Sprintf("duplicate tool name %q (also tools[%d])", t.Name, j))
+		} else {
+			seen[t.Name] = i
+		}
+		if len(t.InputSchema) == 0 {
+			v.add(p+".inputSchema", `missing: every tool needs an object schema, at least {"type":"object"}`)
+		} else {
+			v.schema(p+".inputSchema", t.InputSchema)
+		}
+		if len(t.OutputSchema) > 0 {
+			v.schema(p+".outputSchema", t.OutputSchema)
+		}
+		v.icons(p, t.Icons)
+	}
+	seenURI := map[string]int{}
+	for i, r := range m.Resources {
+		p := fmt.Sprintf("resources[%d]", i)
+		if u, err := url.Parse(r.URI); err != nil || u.Scheme == "" {
+			v.add(p+".uri", fmt.Sprintf("%q is not an absolute URI", r.URI))
+		} else if j, dup := seenURI[r.URI]; dup {
+			v.add(p+".uri", fmt.Sprintf("duplicate resource URI %q (also resources[%d])", r.URI, j))
+		} else {
+			seenURI[r.URI] = i
+		}
+		if r.Name == "" {
+			v.add(p+".name", "missing")
+		}
+		v.icons(p, r.Icons)
+	}
+	for i, r := range m.ResourceTemplates {
+		p := fmt.Sprintf("resourceTemplates[%d]", i)
+		if !strings.Contains(r.URITemplate, ":") {
+			v.add(p+".uriTemplate", fmt.Sprintf("%q is not an absolute URI template", r.URITemplate))
+		} else if strings.Count(r.URITemplate, "{") != strings.Count(r.URITemplate, "}") {
+			v.add(p+".uriTemplate", fmt.Sprintf("%q has unbalanced braces", r.URITemplate))
+		}
+		if r.Name == "" {
+			v.add(p+".name", "missing")
+		}
+		v.icons(p, r.Icons)
+	}
+	seenPrompt := map[string]int{}
+	for i, pr := range m.Prompts {
+		p := fmt.Sprintf("prompts[%d]", i)
+		if !toolNameRE.MatchString(pr.Name) {
+			v.add(p+".name", fmt.Sprintf("%q is not a valid prompt name: use 1 to 128 of A-Z a-z 0-9 _ . -", pr.Name))
+		} else if j, dup := seenPrompt[pr.Name]; dup {
+			v.add(p+".name", fmt.Sprintf("duplicate prompt name %q (also prompts[%d])", pr.Name, j))
+		} else {
+			seenPrompt[pr.Name] = i
+		}
+		args := map[string]bool{}
+		for k, a := range pr.Arguments {
+			ap := fmt.Sprintf("%s.arguments[%d].name", p, k)
+			if a.Name == "" {
+				v.add(ap, "missing")
+			} else if args[a.Name] {
+				v.add(ap, fmt.Sprintf("duplicate argument %q", a.Name))
+			}
+			args[a.Name] = true
+		}
+		v.icons(p, pr.Icons)
+	}
+	v.permissions(&m.Permissions)
+	if m.Limits.Memory < 0 || m.Limits.Memory > 4<<30 {
+		v.add("limits.memory", "must be between 0 and 4GiB")
+	}
+	if m.Limits.Output < 0 {
+		v.add("limits.output", "must not be negative")
+	}
+	if len(v.errs) > 0 {
+		return &ValidationError{Errors: v.errs}
+	}
+	return nil
+}
+
+type validator struct{ errs []FieldError }
+
+func (v *validator) add(path, msg string) { v.errs = append(v.errs, FieldError{path, msg}) }
+
+func (v *validator) icons(path string, icons []Icon) {
+	for i, ic := range icons {
+		if ic.Src == "" {
+			v.add(fmt.Sprintf("%s.icons[%d].src", path, i), "missing")
+		}
+	}
+}
+
+func (v *validator) permissions(p *Permissions) {
+	for i, h := range p.Network {
+		if !hostRE.MatchString(h) {
+			v.add(fmt.Sprintf("permissions.network[%d]", i), fmt.Sprintf("%q is not a host pattern: use a host name, *.domain, or either with :PORT", h))
+			continue
+		}
+		if _, port, ok := strings.Cut(h, ":"); ok {
+			if n, _ := strconv.Atoi(port); n < 1 || n > 65535 {
+				v.add(fmt.Sprintf("permissions.network[%d]", i), fmt.Sprintf("port %s is out of range 1-65535", port))
+			}
+		}
+	}
+	for i, f := range p.Files {
+		fp := fmt.Sprintf("permissions.files[%d]", i)
+		if !strings.HasPrefix(f.Guest, "/") || strings.Contains(f.Guest, "..") {
+			v.add(fp+".guest", fmt.Sprintf("%q must be an absolute guest path without ..", f.Guest))
+		}
+		if f.Mode != "" && f.Mode != "ro" && f.Mode != "rw" {
+			v.add(fp+".mode", fmt.Sprintf("%q is not a mode: use \"ro\" or \"rw\"", f.Mode))
+		}
+	}
+	for i, e := range p.Env {
+		if !envNameRE.MatchString(e) {
+			v.add(fmt.Sprintf("permissions.env[%d]", i), fmt.Sprintf("%q is not an environment variable name", e))
+		}
+	}
+	for i, s := range p.Secrets {
+		if !envNameRE.MatchString(s) {
+			v.add(fmt.Sprintf("permissions.secrets[%d]", i), fmt.Sprintf("%q is not a secret name: use letters, digits and _", s))
+		}
+	}
+}
+
+// Schema dialects a manifest may use. A schema without "$schema" is 2020-12.
+const (
+	Draft202012 = "https://json-schema.org/draft/2020-12/schema"
+	Draft07     = "http://json-schema.org/draft-07/schema#"
+)
+
+func (v *validator) schema(path string, raw json.RawMessage) {
+	if _, err := ResolveSchema(raw); err != nil {
+		v.add(path, err.Error())
+	}
+}
+
+// ResolveSchema parses an object schema written in JSON Schema 2020-12 or
+// draft-07 and resolves it for validation. Other dialects, draft-04 among
+// them, are rejected: the validator would silently fail every instance.
+func ResolveSchema(raw json.RawMessage) (*jsonschema.Resolved, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, errors.New("must be a JSON object schema")
+	}
+	var s jsonschema.Schema
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("not a valid JSON schema: %v", err)
+	}
+	switch s.Schema {
+	case "", Draft202012, Draft07, "https://json-schema.org/draft-07/schema#":
+	default:
+		return nil, fmt.Errorf("$schema %q is not supported: use JSON Schema 2020-12 (%s) or draft-07", s.Schema, Draft202012)
+	}
+	if s.Type != "object" && !(len(s.Types) == 1 && s.Types[0] == "object") {
+		return nil, fmt.Errorf(`"type" must be "object" (a tool takes a JSON object of arguments), got %s`, typeOf(&s))
+	}
+	rs, err := s.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		return nil, fmt.Errorf("schema does not resolve: %v", err)
+	}
+	return rs, nil
+}
+
+func typeOf(s *jsonschema.Schema) string {
+	switch {
+	case s.Type != "":
+		return strconv.Quote(s.Type)
+	case len(s.Types) > 0:
+		return fmt.Sprintf("%q", s.Types)
+	}
+	return "no type"
+}

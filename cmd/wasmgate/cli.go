@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	goruntime "runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/wasmgate/wasmgate/abi"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitToolError = 1 // the tool ran and failed
+	exitUsage     = 2 // bad usage, or a module that does not load
+)
+
+// version is set by the Makefile with -ldflags "-X main.version=...".
+var version = ""
+
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+// env is what a command reads and writes.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (e *env) errorf(format string, a ...any) {
+	fmt.Fprintf(e.stderr, "wasmgate: "+format+"\n", a...)
+}
+
+func commands() []command {
+	return []command{
+		{"call", "[flags] FILE.wasm TOOL [ARGS_JSON|-]", "run one tool once and print its result", runCall},
+		{"inspect", "[--json] FILE.wasm", "show a module's manifest, tools, permissions, limits, imports and exports", runInspect},
+		{"pack", "--manifest M.json -o OUT.wasm IN.wasm", "embed (or replace) a manifest in a module", runPack},
+		{"version", "", "print the version", runVersion},
+	}
+}
+
+// run is the whole command line program; main only calls it.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if len(rest) > 0 {
+			for _, c := range commands() {
+				if c.name == rest[0] {
+					return c.run(context.Background(), e, []string{"-h"})
+				}
+			}
+		}
+		usage(e.stdout)
+		return exitOK
+	case "-v", "--version":
+		name = "version"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return c.run(ctx, e, rest)
+		}
+	}
+	e.errorf("unknown command %q; run 'wasmgate help' for the list", name)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "wasmgate runs WebAssembly tools in a sandbox and serves them over MCP.\n\nUsage:\n  wasmgate COMMAND [ARGS]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'wasmgate COMMAND -h' for a command's flags.\n")
+}
+
+// newFlagSet returns a FlagSet whose usage text shows the command's synopsis.
+func newFlagSet(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	for _, c := range commands() {
+		if c.name == name {
+			fs.Usage = func() {
+				fmt.Fprintf(fs.Output(), "Usage: wasmgate %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
+				n := 0
+				fs.VisitAll(func(*flag.Flag) { n++ })
+				if n > 0 {
+					fmt.Fprintf(fs.Output(), "\nFlags:\n")
+					fs.PrintDefaults()
+				}
+			}
+		}
+	}
+	return fs
+}
+
+// parseInterspersed parses flags anywhere among the positional arguments.
+// It returns flag.ErrHelp for -h.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// flagExit maps a flag parse error to an exit code.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func versionString() string {
+	v := version
+	wazero := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				wazero = d.Version
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	return fmt.Sprintf("wasmgate %s (abi %d, wazero %s, %s %s/%s)", v, abi.Version, wazero, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
+}
+
+func runVersion(_ context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "version")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return flagExit(err)
+	}
+	fmt.Fprintln(e.stdout, versionString())
+	return exitOK
+}

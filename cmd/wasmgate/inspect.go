@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/runtime"
+)
+
+// inspectReport is the --json form of inspect.
+type inspectReport struct {
+	Path           string           `json:"path"`
+	SHA256         string           `json:"sha256"`
+	Size           int              `json:"size"`
+	ManifestSource string           `json:"manifestSource"`
+	Manifest       *abi.Manifest    `json:"manifest"`
+	Limits         inspectLimits    `json:"limits"`
+	Imports        []runtime.Import `json:"imports"`
+	Exports        []runtime.Export `json:"exports"`
+}
+
+type inspectLimits struct {
+	Requested abi.Limits `json:"requested"`
+	Effective struct {
+		Memory  abi.Size     `json:"memory"`
+		Timeout abi.Duration `json:"timeout"`
+		Output  abi.Size     `json:"output"`
+	} `json:"effective"`
+}
+
+func runInspect(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "inspect")
+	asJSON := fs.Bool("json", false, "print a JSON report instead of text")
+	var lf limitFlags
+	lf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 1 {
+		e.errorf("inspect needs one module file; see 'wasmgate inspect -h'")
+		return exitUsage
+	}
+	rt, err := newRuntime(ctx, e, false)
+	if err != nil {
+		e.errorf("inspect: %v", err)
+		return exitUsage
+	}
+	defer rt.Close(context.Background())
+	mod, err := rt.Load(ctx, pos[0])
+	if err != nil {
+		e.errorf("%v", err)
+		printFieldErrors(e, err)
+		return exitUsage
+	}
+	rep := inspectReport{
+		Path: mod.Path(), SHA256: mod.SHA256(), Size: mod.Size(), ManifestSource: mod.ManifestSource(),
+		Manifest: mod.Manifest(), Imports: mod.Imports(), Exports: mod.Exports(),
+	}
+	if rep.Imports == nil {
+		rep.Imports = []runtime.Import{}
+	}
+	rep.Limits.Requested = mod.Manifest().Limits
+	eff := mod.Limits(lf.limits())
+	rep.Limits.Effective.Memory, rep.Limits.Effective.Timeout, rep.Limits.Effective.Output = eff.Memory, abi.Duration(eff.Timeout), eff.Output
+	if *asJSON {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			e.errorf("inspect: %v", err)
+			return exitUsage
+		}
+		return exitOK
+	}
+	printInspect(e.stdout, &rep, mod)
+	return exitOK
+}
+
+func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module) {
+	m := rep.Manifest
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "module\t%s %s\n", m.Name, m.Version)
+	if m.Description != "" {
+		fmt.Fprintf(tw, "about\t%s\n", m.Description)
+	}
+	fmt.Fprintf(tw, "file\t%s (%s, sha256 %s)\n", rep.Path, abi.Size(rep.Size), rep.SHA256)
+	fmt.Fprintf(tw, "manifest\t%s (abi %d)\n", rep.ManifestSource, m.ABI)
+	fmt.Fprintf(tw, "memory\tneeds %s at start\n", mod.InitialMemory())
+	tw.Flush()
+
+	fmt.Fprintf(w, "\ntools (%d)\n", len(m.Tools))
+	for _, t := range m.Tools {
+		title := t.Title
+		if title == "" && t.Annotations != nil {
+			title = t.Annotations.Title
+		}
+		fmt.Fprintf(w, "  %s", t.Name)
+		if title != "" {
+			fmt.Fprintf(w, "  (%s)", title)
+		}
+		fmt.Fprintln(w)
+		if t.Description != "" {
+			fmt.Fprintf(w, "      %s\n", oneLine(t.Description))
+		}
+		fmt.Fprintf(w, "      input:  %s\n", schemaSummary(t.InputSchema))
+		if len(t.OutputSchema) > 0 {
+			fmt.Fprintf(w, "      output: %s\n", schemaSummary(t.OutputSchema))
+		}
+		if a := t.Annotations; a != nil {
+			var hints []string
+			for _, h := range []struct {
+				name string
+				v    *bool
+			}{{"readOnly", a.ReadOnlyHint}, {"destructive", a.DestructiveHint}, {"idempotent", a.IdempotentHint}, {"openWorld", a.OpenWorldHint}} {
+				if h.v != nil {
+					hints = append(hints, fmt.Sprintf("%s=%t", h.name, *h.v))
+				}
+			}
+			if len(hints) > 0 {
+				fmt.Fprintf(w, "      hints:  %s\n", strings.Join(hints, " "))
+			}
+		}
+	}
+	if n := len(m.Resources) + len(m.ResourceTemplates) + len(m.Prompts); n > 0 {
+		fmt.Fprintf(w, "\nresources (%d), resource templates (%d), prompts (%d)\n", len(m.Resources), len(m.ResourceTemplates), len(m.Prompts))
+		for _, r := range m.Resources {
+			fmt.Fprintf(w, "  resource  %s  %s\n", r.URI, r.Name)
+		}
+		for _, r := range m.ResourceTemplates {
+			fmt.Fprintf(w, "  template  %s  %s\n", r.URITemplate, r.Name)
+		}
+		for _, p := range m.Prompts {
+			fmt.Fprintf(w, "  prompt    %s\n", p.Name)
+		}
+	}
+
+	fmt.Fprintf(w, "\npermissions requested\n")
+	p := m.Permissions
+	any := false
+	line := func(k, v string) { any = true; fmt.Fprintf(w, "  %-12s %s\n", k, v) }
+	if len(p.Network) > 0 {
+		line("network", strings.Join(p.Network, ", "))
+	}
+	for _, f := range p.Files {
+		mode := f.Mode
+		if mode == "" {
+			mode = "ro"
+		}
+		line("files", f.Guest+" ("+mode+")")
+	}
+	if len(p.Env) > 0 {
+		line("env", strings.Join(p.Env, ", "))
+	}
+	if len(p.Secrets) > 0 {
+		line("secrets", strings.Join(p.Secrets, ", "))
+	}
+	if p.KV {
+		line("kv", "yes")
+	}
+	if p.Sampling {
+		line("sampling", "yes")
+	}
+	if p.Elicitation {
+		line("elicitation", "yes")
+	}
+	if !any {
+		fmt.Fprintf(w, "  none\n")
+	}
+	fmt.Fprintf(w, "  (nothing is granted unless the operator's policy grants it)\n")
+
+	fmt.Fprintf(w, "\nlimits       requested  effective\n")
+	req, eff := rep.Limits.Requested, rep.Limits.Effective
+	orDash := func(zero bool, s string) string {
+		if zero {
+			return "-"
+		}
+		return s
+	}
+	fmt.Fprintf(w, "  memory     %-9s  %s\n", orDash(req.Memory == 0, req.Memory.String()), eff.Memory)
+	fmt.Fprintf(w, "  timeout    %-9s  %s\n", orDash(req.Timeout == 0, req.Timeout.String()), eff.Timeout)
+	fmt.Fprintf(w, "  output     %-9s  %s\n", orDash(req.Output == 0, req.Output.String()), eff.Output)
+
+	fmt.Fprintf(w, "\nimports (%d)\n", len(rep.Imports))
+	for _, im := range rep.Imports {
+		fmt.Fprintf(w, "  %s.%s (%s)\n", im.Module, im.Name, im.Kind)
+	}
+	fmt.Fprintf(w, "\nexports (%d)\n", len(rep.Exports))
+	for _, ex := range rep.Exports {
+		fmt.Fprintf(w, "  %s %s %s\n", ex.Name, ex.Kind, ex.Signature)
+	}
+}
+
+// schemaSummary lists an object schema's properties: "text (string, required), limit (integer)".
+func schemaSummary(raw json.RawMessage) string {
+	var s struct {
+		Properties map[string]struct {
+			Type any `json:"type"`
+		} `json:"properties"`
+		Required []string `json:"required"`
+	}
+	if json.Unmarshal(raw, &s) != nil || len(s.Properties) == 0 {
+		return "(no properties)"
+	}
+	req := map[string]bool{}
+	for _, r := range s.Required {
+		req[r] = true
+	}
+	names := make([]string, 0, len(s.Properties))
+	for n := range s.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		desc := fmt.Sprint(s.Properties[n].Type)
+		if s.Properties[n].Type == nil {
+			desc = "any"
+		}
+		if req[n] {
+			desc += ", required"
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", n, desc)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}

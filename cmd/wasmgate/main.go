@@ -1,0 +1,8 @@
+// Command wasmgate runs sandboxed WebAssembly tools and serves them over MCP.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

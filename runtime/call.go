@@ -1,0 +1,378 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmgate/wasmgate/abi"
+)
+
+// Call is one tools/call request.
+type Call struct {
+	Tool      string
+	Arguments json.RawMessage // a JSON object; nil means {}
+	Meta      map[string]any  // passed to the guest as params._meta
+	// Limits is the operator's ceiling for this call; zero fields take the
+	// runtime defaults. The module's manifest may narrow them further.
+	Limits Limits
+	// Events receives log and progress reports; nil drops them.
+	Events Events
+}
+
+// Outcome is what a call produced. Result is always set; when the call
+// failed, Err says how and Result is the matching isError result.
+type Outcome struct {
+	Result *mcp.CallToolResult
+	Err    *CallError
+	// Limits are the limits the call ran under.
+	Limits Limits
+	// Stderr is the tail of what the guest wrote to stderr.
+	Stderr        []byte
+	StderrDropped int64
+	// EventsDropped counts log and progress reports over the per-call bound.
+	EventsDropped int
+	Duration      time.Duration
+	BytesIn       int
+	BytesOut      int
+}
+
+// ErrUnknownTool is returned by Call for a tool the manifest does not declare.
+var ErrUnknownTool = errors.New("unknown tool")
+
+type ctxKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(ctxKey{}).(*callState)
+	return st
+}
+
+// callState is one call's view shared with host functions and the
+// interrupter goroutine.
+type callState struct {
+	module *Module
+	tool   string
+	events Events
+	held   []byte // response bytes waiting for the guest
+
+	mu      sync.Mutex
+	reason  ErrorKind // why the host stopped the guest, if it did
+	misuse  string
+	flag    api.MutableGlobal
+	cancel  context.CancelFunc
+	stopped bool
+
+	nEvents int
+	dropped int
+}
+
+// stop records why the guest must stop and interrupts it. The first reason wins.
+func (s *callState) stop(kind ErrorKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	if s.reason == "" {
+		s.reason = kind
+	}
+	if s.flag != nil {
+		s.flag.Set(1)
+	}
+	s.cancel()
+}
+
+func (s *callState) setMisuse(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.misuse == "" {
+		s.misuse = reason
+	}
+}
+
+func (s *callState) allowEvent() bool {
+	if s.events == nil || s.nEvents >= maxEvents {
+		s.dropped++
+		return false
+	}
+	s.nEvents++
+	return true
+}
+
+func (s *callState) log(level abi.LogLevel, msg string) {
+	if s.allowEvent() {
+		s.events.Log(level, msg)
+	}
+}
+
+func (s *callState) progress(progress, total float64, msg string) {
+	if s.allowEvent() {
+		s.events.Progress(progress, total, msg)
+	}
+}
+
+// Call runs one tool call in a fresh instance. Failures of the guest are
+// reported in the Outcome; the error is non-nil only when the call could not
+// be attempted (unknown tool, arguments that are not a JSON object).
+func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
+	if _, ok := m.Tool(c.Tool); !ok {
+		return nil, fmt.Errorf("module %s has no tool %q: %w", m.Name(), c.Tool, ErrUnknownTool)
+	}
+	args := bytes.TrimSpace(c.Arguments)
+	if len(args) == 0 || string(args) == "null" {
+		args = []byte("{}")
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(args, &probe); err != nil {
+		return nil, fmt.Errorf("arguments for %s/%s must be a JSON object: %v", m.Name(), c.Tool, err)
+	}
+	stdin, err := abi.EncodeCall(c.Tool, args, c.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("encode call: %w", err)
+	}
+	limits := m.Limits(c.Limits)
+	out := &Outcome{Limits: limits, BytesIn: len(stdin)}
+
+	// Wait for a slot; the wait counts against the caller's context only.
+	select {
+	case m.sem <- struct{}{}:
+	case <-ctx.Done():
+		out.fail(m, c.Tool, &CallError{Kind: KindCancelled, Message: "cancelled while waiting for a free slot (the module is at its concurrency limit)", Err: ctx.Err()})
+		return out, nil
+	}
+	defer func() { <-m.sem }()
+
+	began := time.Now()
+	m.run(ctx, c, stdin, limits, out)
+	out.Duration = time.Since(began)
+	return out, nil
+}
+
+// run executes the guest and fills out. It recovers every panic.
+func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits, out *Outcome) {
+	ctx, cancel := context.WithTimeoutCause(parent, limits.Timeout, errTimeout)
+	defer cancel()
+	st := &callState{module: m, tool: c.Tool, events: c.Events, cancel: cancel}
+	stdout := &capWriter{limit: int(limits.Output), onOverflow: func() { st.stop(KindOutput) }}
+	stderr := &tailWriter{limit: int(limits.Stderr)}
+	alloc := &limitedAllocator{limit: uint64(limits.Memory)}
+
+	defer func() {
+		if p := recover(); p != nil {
+			m.rt.logger.Error("panic during guest call", "module", m.Name(), "tool", c.Tool, "panic", p, "stack", string(debug.Stack()))
+			out.fail(m, c.Tool, &CallError{Kind: KindInternal, Message: fmt.Sprintf("internal error in wasmgate: %v (please report this bug)", p)})
+		}
+		out.Stderr, out.StderrDropped, out.EventsDropped = stderr.Bytes(), stderr.dropped, st.dropped
+	}()
+
+	if need := m.InitialMemory(); need > limits.Memory {
+		out.fail(m, c.Tool, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory before it runs, over its limit of %s; raise the limit (--memory or the policy) if you trust it", need, limits.Memory)})
+		return
+	}
+
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs(m.Name()).
+		WithStdin(bytes.NewReader(stdin)).
+		WithStdout(stdout).
+		WithStderr(stderr).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader).
+		WithNanosleep(func(ns int64) {
+			t := time.NewTimer(time.Duration(ns))
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+		}).
+		WithStartFunctions()
+
+	ictx := context.WithValue(ctx, ctxKey{}, st)
+	ictx = experimental.WithMemoryAllocator(ictx, alloc)
+	mod, err := m.rt.wz.InstantiateModule(ictx, m.compiled, cfg)
+	if err == nil {
+		defer mod.Close(context.Background())
+		if g, ok := mod.ExportedGlobal(abi.ExportInterrupt).(api.MutableGlobal); ok {
+			st.mu.Lock()
+			st.flag = g
+			if st.reason != "" || ctx.Err() != nil {
+				g.Set(1)
+			}
+			st.mu.Unlock()
+		}
+		stopWatch := context.AfterFunc(ctx, func() { st.stop(KindTimeout) })
+		err = m.start(ictx, mod)
+		stopWatch()
+	}
+	st.mu.Lock()
+	st.stopped = true
+	st.mu.Unlock()
+	out.BytesOut = len(stdout.buf)
+
+	if cerr := classify(parent, ctx, limits, st, alloc, err, stderr); cerr != nil {
+		out.fail(m, c.Tool, cerr)
+		return
+	}
+	res, cerr := parseResult(stdout.buf)
+	if cerr != nil {
+		out.fail(m, c.Tool, cerr)
+		return
+	}
+	out.Result = res
+	if res.IsError {
+		out.Err = &CallError{Kind: KindToolError, Module: m.Name(), Tool: c.Tool, Message: "the tool reported an error: " + firstText(res)}
+	}
+}
+
+// start runs the start function (if the instrumenter moved one) and _start.
+func (m *Module) start(ctx context.Context, mod api.Module) error {
+	if m.startExport != "" {
+		if _, err := mod.ExportedFunction(m.startExport).Call(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := mod.ExportedFunction("_start").Call(ctx)
+	return err
+}
+
+var errTimeout = errors.New("call timed out")
+
+// classify turns how the guest ended into a CallError, or nil for a clean
+// exit. Host-side reasons come first: they explain the guest's symptoms.
+func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *limitedAllocator, err error, stderr *tailWriter) *CallError {
+	exitCode := 0
+	var exitErr *sys.ExitError
+	if errors.As(err, &exitErr) {
+		exitCode = int(exitErr.ExitCode())
+	}
+	failed := err != nil && !(exitErr != nil && exitCode == 0)
+
+	st.mu.Lock()
+	reason, misuse := st.reason, st.misuse
+	st.mu.Unlock()
+	switch {
+	case reason == KindOutput:
+		return &CallError{Kind: KindOutput, Message: fmt.Sprintf("the tool wrote more than its output limit of %s to stdout and was stopped", limits.Output)}
+	case reason != "" || (failed && ctx.Err() != nil):
+		if parent.Err() != nil && !errors.Is(context.Cause(parent), context.DeadlineExceeded) {
+			return &CallError{Kind: KindCancelled, Message: "the call was cancelled and the tool was stopped", Err: context.Cause(parent)}
+		}
+		return &CallError{Kind: KindTimeout, Message: fmt.Sprintf("the tool did not finish within its time limit of %s and was stopped; if it needs longer, raise the limit (--timeout or the policy)", limits.Timeout), Err: context.DeadlineExceeded}
+	case misuse != "":
+		return &CallError{Kind: KindHostMisuse, Message: "the tool broke the host-function calling convention: " + misuse}
+	case failed && alloc.denied.Load():
+		return &CallError{Kind: KindMemory, Message: fmt.Sprintf("the tool ran out of memory: it tried to grow past its limit of %s; raise the limit (--memory or the policy) if it needs more", limits.Memory), ExitCode: exitCode, Err: err}
+	case exitErr != nil && exitCode != 0:
+		msg := fmt.Sprintf("the tool exited with code %d", exitCode)
+		if tail := lastLines(stderr.Bytes(), 5, 2000); tail != "" {
+			msg += ": " + tail
+		}
+		return &CallError{Kind: KindExit, Message: msg, ExitCode: exitCode, Err: err}
+	case failed:
+		first, stack, _ := strings.Cut(err.Error(), "\n")
+		first = strings.TrimPrefix(strings.TrimSuffix(first, " (recovered by wazero)"), "wasm error: ")
+		return &CallError{Kind: KindTrap, Message: "the tool crashed: " + first, Stack: wasmStack(stack), Err: err}
+	}
+	return nil
+}
+
+// wasmStack extracts the frames of a wazero stack trace, one per line.
+func wasmStack(s string) string {
+	_, frames, ok := strings.Cut(s, "wasm stack trace:")
+	if !ok {
+		return ""
+	}
+	var lines []string
+	for _, l := range strings.Split(frames, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, "\t"+l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fail records a failure with its isError result.
+func (o *Outcome) fail(m *Module, tool string, e *CallError) {
+	e.Module, e.Tool = m.Name(), tool
+	o.Err = e
+	text := e.Error()
+	if e.Stack != "" {
+		text += "\nwasm stack trace:\n" + e.Stack
+	}
+	o.Result = &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: text}}}
+}
+
+// parseResult turns the guest's stdout into a CallToolResult. A JSON object
+// with content, structuredContent or isError must be a valid result; any
+// other output becomes one text item.
+func parseResult(stdout []byte) (*mcp.CallToolResult, *CallError) {
+	if !utf8.Valid(stdout) {
+		return nil, &CallError{Kind: KindInvalidOutput, Message: "the tool's output is not valid UTF-8"}
+	}
+	trimmed := bytes.TrimSpace(stdout)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var keys map[string]json.RawMessage
+		if json.Unmarshal(trimmed, &keys) == nil {
+			_, hasContent := keys["content"]
+			_, hasStructured := keys["structuredContent"]
+			_, hasIsError := keys["isError"]
+			if hasContent || hasStructured || hasIsError {
+				var res mcp.CallToolResult
+				if err := json.Unmarshal(trimmed, &res); err != nil {
+					return nil, &CallError{Kind: KindInvalidOutput, Message: "the tool's output is not a valid CallToolResult: " + err.Error(), Err: err}
+				}
+				if res.Content == nil {
+					res.Content = []mcp.Content{}
+				}
+				return &res, nil
+			}
+		}
+	}
+	if len(trimmed) == 0 {
+		return &mcp.CallToolResult{Content: []mcp.Content{}}, nil
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(stdout)}}}, nil
+}
+
+func firstText(res *mcp.CallToolResult) string {
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			return t.Text
+		}
+	}
+	return "(no text)"
+}
+
+// lastLines returns up to n trailing non-empty lines of b, at most max bytes,
+// joined with " | " so the message stays one line.
+func lastLines(b []byte, n, max int) string {
+	s := strings.TrimSpace(strings.ToValidUTF8(string(b), "\uFFFD"))
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := strings.Join(lines, " | ")
+	if len(out) > max {
+		out = "…" + out[len(out)-max:]
+	}
+	return out
+}

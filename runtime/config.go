@@ -1,0 +1,182 @@
+package runtime
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/wasmgate/wasmgate/abi"
+)
+
+// Limits bound one call. A zero field means "not set here": see Resolve.
+type Limits struct {
+	// Memory caps the guest's linear memory. Default 128MiB.
+	Memory abi.Size
+	// Timeout is the wall-clock time a call may run, host calls included.
+	// Default 10s.
+	Timeout time.Duration
+	// Output caps what the guest writes to stdout (its result). Default 4MiB.
+	Output abi.Size
+	// Stderr caps the guest's stderr kept as the call's log; past it the
+	// oldest bytes are dropped (the tail is what explains a failure).
+	// Default 64KiB.
+	Stderr abi.Size
+}
+
+// Default limits. RATIONALE.md explains each value.
+const (
+	DefaultMemory         abi.Size      = 128 << 20
+	DefaultTimeout        time.Duration = 10 * time.Second
+	DefaultOutput         abi.Size      = 4 << 20
+	DefaultStderr         abi.Size      = 64 << 10
+	DefaultMaxConcurrency               = 16
+	// MaxMemory is the largest memory limit: the 32-bit wasm address space.
+	MaxMemory abi.Size = 4 << 30
+)
+
+// DefaultLimits returns the limits used when nothing else is configured.
+func DefaultLimits() Limits {
+	return Limits{Memory: DefaultMemory, Timeout: DefaultTimeout, Output: DefaultOutput, Stderr: DefaultStderr}
+}
+
+// Or returns l with each zero field taken from other.
+func (l Limits) Or(other Limits) Limits {
+	if l.Memory == 0 {
+		l.Memory = other.Memory
+	}
+	if l.Timeout == 0 {
+		l.Timeout = other.Timeout
+	}
+	if l.Output == 0 {
+		l.Output = other.Output
+	}
+	if l.Stderr == 0 {
+		l.Stderr = other.Stderr
+	}
+	return l
+}
+
+// Narrow returns l with each field lowered to what the module asks for, when
+// it asks for less. A module can tighten its own limits, never loosen them.
+func (l Limits) Narrow(ask abi.Limits) Limits {
+	if ask.Memory > 0 && ask.Memory < l.Memory {
+		l.Memory = ask.Memory
+	}
+	if d := time.Duration(ask.Timeout); d > 0 && d < l.Timeout {
+		l.Timeout = d
+	}
+	if ask.Output > 0 && ask.Output < l.Output {
+		l.Output = ask.Output
+	}
+	return l
+}
+
+// Interrupt selects how a running guest is stopped at its deadline.
+type Interrupt int
+
+const (
+	// InterruptInstrument rewrites each module at load so every function
+	// entry and loop head tests a flag the host sets at the deadline. It
+	// costs a load and a branch there. This is the default.
+	InterruptInstrument Interrupt = iota
+	// InterruptContext uses wazero's WithCloseOnContextDone, which calls
+	// into Go at every loop head and function entry: simpler, and several
+	// times slower on compute-heavy guests (see BENCHMARKS.md).
+	InterruptContext
+)
+
+// Engine selects how wasm is executed.
+type Engine int
+
+const (
+	// EngineAuto compiles to native code where wazero supports it
+	// (amd64, arm64) and interprets elsewhere. This is the default.
+	EngineAuto Engine = iota
+	// EngineCompiler requires ahead-of-time compilation.
+	EngineCompiler
+	// EngineInterpreter interprets: no compile time, slower calls.
+	EngineInterpreter
+)
+
+// Config configures a Runtime. It is immutable: each With method returns a
+// changed copy, so one base Config can be shared.
+type Config struct {
+	limits         Limits
+	cacheDir       string
+	cacheDirSet    bool
+	maxConcurrency int
+	interrupt      Interrupt
+	engine         Engine
+	logger         *slog.Logger
+	hostFuncs      []HostFunc
+}
+
+// NewConfig returns the default configuration: DefaultLimits, a compilation
+// cache under the user cache directory, DefaultMaxConcurrency calls per
+// module, InterruptInstrument and EngineAuto.
+func NewConfig() *Config {
+	return &Config{limits: DefaultLimits(), maxConcurrency: DefaultMaxConcurrency}
+}
+
+func (c *Config) clone() *Config {
+	cp := *c
+	cp.hostFuncs = append([]HostFunc(nil), c.hostFuncs...)
+	return &cp
+}
+
+// WithLimits sets the default limits of every call; zero fields keep the
+// current value.
+func (c *Config) WithLimits(l Limits) *Config {
+	cp := c.clone()
+	cp.limits = l.Or(c.limits)
+	return cp
+}
+
+// WithCacheDir sets the directory of the persistent compilation cache.
+// Default: "wasmgate" under os.UserCacheDir (e.g. ~/.cache/wasmgate). An
+// empty dir keeps compiled code in memory only.
+func (c *Config) WithCacheDir(dir string) *Config {
+	cp := c.clone()
+	cp.cacheDir, cp.cacheDirSet = dir, true
+	return cp
+}
+
+// WithMaxConcurrency sets how many calls of one module run at once; more
+// wait for a free slot. Default DefaultMaxConcurrency.
+func (c *Config) WithMaxConcurrency(n int) *Config {
+	cp := c.clone()
+	if n > 0 {
+		cp.maxConcurrency = n
+	}
+	return cp
+}
+
+// WithInterrupt selects how guests are stopped. Default InterruptInstrument.
+func (c *Config) WithInterrupt(i Interrupt) *Config {
+	cp := c.clone()
+	cp.interrupt = i
+	return cp
+}
+
+// WithEngine selects the execution engine. Default EngineAuto.
+func (c *Config) WithEngine(e Engine) *Config {
+	cp := c.clone()
+	cp.engine = e
+	return cp
+}
+
+// WithLogger sets where the runtime reports what it does (loads, compile
+// times, guest stderr). Default: discard.
+func (c *Config) WithLogger(l *slog.Logger) *Config {
+	cp := c.clone()
+	cp.logger = l
+	return cp
+}
+
+// WithHostFunctions adds functions to the wasmgate import module. Names
+// must not collide with the built-in ones (log, progress, response_len,
+// response) or each other.
+func (c *Config) WithHostFunctions(fns ...HostFunc) *Config {
+	cp := c.clone()
+	cp.hostFuncs = append(cp.hostFuncs, fns...)
+	return cp
+}

@@ -1,0 +1,56 @@
+package runtime
+
+import (
+	"fmt"
+)
+
+// ErrorKind classifies why a call failed. Each kind has its own plain
+// message; the MCP front end and the audit log report the kind as is.
+type ErrorKind string
+
+const (
+	// KindTimeout: the call ran past its wall-clock limit and was stopped.
+	KindTimeout ErrorKind = "timeout"
+	// KindCancelled: the caller cancelled the call (or went away).
+	KindCancelled ErrorKind = "cancelled"
+	// KindMemory: the guest needed more memory than its limit.
+	KindMemory ErrorKind = "memory_limit"
+	// KindOutput: the guest wrote more to stdout than its limit.
+	KindOutput ErrorKind = "output_limit"
+	// KindTrap: the guest trapped (unreachable, out-of-bounds access,
+	// division by zero, stack overflow, ...).
+	KindTrap ErrorKind = "trap"
+	// KindExit: the guest exited with a non-zero code.
+	KindExit ErrorKind = "exit"
+	// KindInvalidOutput: stdout looked like a result but was not a valid one.
+	KindInvalidOutput ErrorKind = "invalid_output"
+	// KindHostMisuse: the guest called a host function with arguments that
+	// break the calling convention (pointers outside its memory, ...).
+	KindHostMisuse ErrorKind = "host_misuse"
+	// KindToolError: the guest itself returned a result with isError set.
+	KindToolError ErrorKind = "tool_error"
+	// KindInternal: wasmgate failed (a recovered panic); a bug to report.
+	KindInternal ErrorKind = "internal"
+)
+
+// CallError is a failed call. Message is written for the model and the
+// person reading the transcript: what happened and what to do about it.
+type CallError struct {
+	Kind   ErrorKind
+	Module string
+	Tool   string
+	// Message says what failed, in one line.
+	Message string
+	// ExitCode is the guest's exit code for KindExit.
+	ExitCode int
+	// Stack is the wasm stack trace for KindTrap, when available.
+	Stack string
+	// Err is the underlying error, when there is one.
+	Err error
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("tool %s/%s: %s", e.Module, e.Tool, e.Message)
+}
+
+func (e *CallError) Unwrap() error { return e.Err }

@@ -1,0 +1,87 @@
+package runtime
+
+import (
+	"context"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wasmgate/wasmgate/abi"
+)
+
+// Module is a compiled tool module. It is immutable and safe for concurrent
+// calls; each call runs in its own instance.
+type Module struct {
+	rt             *Runtime
+	path           string
+	sha256         string
+	size           int
+	manifest       *abi.Manifest
+	manifestSource string
+	compiled       wazero.CompiledModule
+	startExport    string
+	memMinPages    uint64
+	imports        []Import
+	exports        []Export
+	sem            chan struct{}
+}
+
+// Import is one import of a module.
+type Import struct {
+	Module string `json:"module"`
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+}
+
+// Export is one export of a module.
+type Export struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// Name is the module's name from its manifest.
+func (m *Module) Name() string { return m.manifest.Name }
+
+// Path is the file the module was loaded from.
+func (m *Module) Path() string { return m.path }
+
+// SHA256 is the hex digest of the module file as loaded.
+func (m *Module) SHA256() string { return m.sha256 }
+
+// Size is the module's size in bytes.
+func (m *Module) Size() int { return m.size }
+
+// Manifest is the module's validated manifest. Callers must not modify it.
+func (m *Module) Manifest() *abi.Manifest { return m.manifest }
+
+// ManifestSource says where the manifest was read from.
+func (m *Module) ManifestSource() string { return m.manifestSource }
+
+// Imports lists the module's imports in declaration order.
+func (m *Module) Imports() []Import { return m.imports }
+
+// Exports lists the module's exports by name.
+func (m *Module) Exports() []Export { return m.exports }
+
+// InitialMemory is the memory the module needs before running any code.
+func (m *Module) InitialMemory() abi.Size { return abi.Size(m.memMinPages * pageSize) }
+
+// Tool returns the manifest entry of the named tool.
+func (m *Module) Tool(name string) (*abi.Tool, bool) {
+	for i := range m.manifest.Tools {
+		if m.manifest.Tools[i].Name == name {
+			return &m.manifest.Tools[i], true
+		}
+	}
+	return nil, false
+}
+
+// Limits returns the limits a call gets when the operator sets ceiling:
+// ceiling's zero fields come from the runtime defaults, then the module's
+// own requests narrow them.
+func (m *Module) Limits(ceiling Limits) Limits {
+	return ceiling.Or(m.rt.cfg.limits).Narrow(m.manifest.Limits)
+}
+
+// Close releases the compiled code.
+func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }

@@ -1,0 +1,313 @@
+// Package runtime loads wasmgate tool modules and runs each call in a fresh,
+// bounded wazero sandbox.
+//
+// A Runtime compiles modules once (with a persistent compilation cache) and
+// keeps them; every Module.Call instantiates a new instance with nothing
+// shared with any other call: no files, no environment, no network, memory,
+// time and output bounded. Every way a guest can fail comes back as an
+// Outcome with a *CallError of a distinct ErrorKind, never as a crash.
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/internal/wasmbin"
+)
+
+// MaxModuleSize is the largest .wasm file Load reads.
+const MaxModuleSize = 256 << 20
+
+// startExport is the export name the instrumenter gives a start function.
+const startExport = "wasmgate.start"
+
+// Runtime compiles and runs modules. It is safe for concurrent use.
+type Runtime struct {
+	cfg       *Config
+	wz        wazero.Runtime
+	cache     wazero.CompilationCache
+	logger    *slog.Logger
+	wasi      map[string]api.FunctionDefinition
+	hostFuncs map[string]HostFunc
+}
+
+// New creates a Runtime. Close it to release compiled code.
+func New(ctx context.Context, cfg *Config) (*Runtime, error) {
+	if cfg == nil {
+		cfg = NewConfig()
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var rc wazero.RuntimeConfig
+	switch cfg.engine {
+	case EngineCompiler:
+		rc = wazero.NewRuntimeConfigCompiler()
+	case EngineInterpreter:
+		rc = wazero.NewRuntimeConfigInterpreter()
+	default:
+		rc = wazero.NewRuntimeConfig()
+	}
+	rc = rc.WithCloseOnContextDone(cfg.interrupt == InterruptContext)
+
+	cacheDir := cfg.cacheDir
+	if !cfg.cacheDirSet {
+		if dir, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(dir, "wasmgate")
+		}
+	}
+	var cache wazero.CompilationCache
+	if cacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		if err != nil {
+			logger.Warn("compilation cache unavailable; compiling in memory only", "dir", cacheDir, "err", err)
+		} else {
+			cache = c
+		}
+	}
+	if cache == nil {
+		cache = wazero.NewCompilationCache()
+	}
+	rc = rc.WithCompilationCache(cache)
+
+	wz := wazero.NewRuntimeWithConfig(ctx, rc)
+	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger}
+	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
+	if err == nil {
+		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
+	}
+	if err != nil {
+		_ = r.Close(ctx)
+		return nil, fmt.Errorf("instantiate WASI: %w", err)
+	}
+	r.wasi = wasi.ExportedFunctions()
+	r.hostFuncs, err = instantiateHost(ctx, wz, append(builtinHostFuncs(), cfg.hostFuncs...))
+	if err != nil {
+		_ = r.Close(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close releases the runtime, its modules and the in-memory cache.
+func (r *Runtime) Close(ctx context.Context) error {
+	err := r.wz.Close(ctx)
+	return errors.Join(err, r.cache.Close(ctx))
+}
+
+// Limits returns the runtime's default call limits.
+func (r *Runtime) Limits() Limits { return r.cfg.limits }
+
+// Load reads a .wasm file and compiles it. The manifest comes from the
+// module's wasmgate.manifest section or, when it has none, from
+// NAME.manifest.json beside NAME.wasm. Errors name the file.
+func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
+	m, err := r.load(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func (r *Runtime) load(ctx context.Context, path string) (*Module, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	wasm, err := io.ReadAll(io.LimitReader(f, MaxModuleSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(wasm) > MaxModuleSize {
+		return nil, fmt.Errorf("module is larger than %s", abi.Size(MaxModuleSize))
+	}
+	manifest, source, err := findManifest(path, wasm)
+	if err != nil {
+		return nil, err
+	}
+	return r.Compile(ctx, path, wasm, manifest, source)
+}
+
+// findManifest returns the manifest bytes and where they came from.
+func findManifest(path string, wasm []byte) ([]byte, string, error) {
+	raw, err := abi.ExtractManifest(wasm)
+	if err == nil {
+		return raw, "section " + abi.ManifestSection, nil
+	}
+	if !errors.Is(err, abi.ErrNoManifest) {
+		return nil, "", err
+	}
+	sidecar := strings.TrimSuffix(path, filepath.Ext(path)) + abi.SidecarSuffix
+	raw, serr := os.ReadFile(sidecar)
+	if serr == nil {
+		return raw, sidecar, nil
+	}
+	if errors.Is(serr, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("no manifest: the module has no %s section and %s does not exist; embed one with: wasmgate pack --manifest M.json -o OUT.wasm IN.wasm", abi.ManifestSection, sidecar)
+	}
+	return nil, "", fmt.Errorf("read manifest: %w", serr)
+}
+
+// Compile validates and compiles a module from bytes. path names it in
+// errors and inspect output; manifestSource says where manifest came from.
+func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byte, manifestSource string) (*Module, error) {
+	man, err := abi.ParseManifest(manifest)
+	if err != nil {
+		return nil, fmt.Errorf("manifest (%s): %w", manifestSource, err)
+	}
+	info, err := wasmbin.ReadInfo(wasm)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(wasm)
+	m := &Module{
+		rt:             r,
+		path:           path,
+		sha256:         hex.EncodeToString(sum[:]),
+		size:           len(wasm),
+		manifest:       man,
+		manifestSource: manifestSource,
+		memMinPages:    info.MemoryMinPages,
+		sem:            make(chan struct{}, r.cfg.maxConcurrency),
+	}
+	for _, im := range info.Imports {
+		m.imports = append(m.imports, Import{Module: im.Module, Name: im.Name, Kind: im.Kind})
+	}
+	if err := r.checkImports(info.Imports); err != nil {
+		return nil, err
+	}
+
+	code := wasm
+	if r.cfg.interrupt == InterruptInstrument {
+		ins, err := wasmbin.Instrument(wasm, abi.ExportInterrupt, startExport)
+		if err != nil {
+			return nil, fmt.Errorf("prepare module: %w", err)
+		}
+		code, m.startExport = ins.Module, ins.StartExport
+	}
+	began := time.Now()
+	cctx := experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0))
+	compiled, err := r.wz.CompileModule(cctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	m.compiled = compiled
+	if err := r.checkFunctionImports(compiled); err != nil {
+		_ = compiled.Close(ctx)
+		return nil, err
+	}
+	for name, def := range compiled.ExportedFunctions() {
+		if name == startExport && m.startExport != "" {
+			continue
+		}
+		m.exports = append(m.exports, Export{Name: name, Kind: "func", Signature: signature(def)})
+	}
+	for name := range compiled.ExportedMemories() {
+		m.exports = append(m.exports, Export{Name: name, Kind: "memory"})
+	}
+	slices.SortFunc(m.exports, func(a, b Export) int { return strings.Compare(a.Name, b.Name) })
+	if _, ok := compiled.ExportedFunctions()["_start"]; !ok {
+		_ = compiled.Close(ctx)
+		return nil, errors.New("module does not export _start: build it as a WASI command (for Go: GOOS=wasip1 GOARCH=wasm go build; for C: clang --target=wasm32-wasi)")
+	}
+	if _, ok := compiled.ExportedMemories()["memory"]; !ok {
+		_ = compiled.Close(ctx)
+		return nil, errors.New("module does not export its memory as \"memory\", which host functions need")
+	}
+	r.logger.Debug("module compiled", "path", path, "module", man.Name, "tools", len(man.Tools), "took", time.Since(began))
+	return m, nil
+}
+
+// checkImports rejects imports this runtime cannot satisfy, before compiling.
+func (r *Runtime) checkImports(imports []wasmbin.Import) error {
+	var problems []string
+	for _, im := range imports {
+		switch {
+		case im.Kind != "func":
+			problems = append(problems, fmt.Sprintf("imports %s %s.%s, but wasmgate provides only functions", im.Kind, im.Module, im.Name))
+		case im.Module == wasi_snapshot_preview1.ModuleName:
+			if _, ok := r.wasi[im.Name]; !ok {
+				problems = append(problems, fmt.Sprintf("imports %s.%s, which is not a WASI preview1 function", im.Module, im.Name))
+			}
+		case im.Module == abi.HostModule:
+			if _, ok := r.hostFuncs[im.Name]; !ok {
+				problems = append(problems, fmt.Sprintf("imports %s.%s, which this wasmgate does not provide (it has: %s)", im.Module, im.Name, strings.Join(r.hostFuncNames(), ", ")))
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("imports %s.%s from unknown module %q (only %s and %s are provided)", im.Module, im.Name, im.Module, wasi_snapshot_preview1.ModuleName, abi.HostModule))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkFunctionImports compares imported function signatures with ours.
+func (r *Runtime) checkFunctionImports(compiled wazero.CompiledModule) error {
+	var problems []string
+	for _, def := range compiled.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		var want []api.ValueType
+		var wantRes []api.ValueType
+		switch mod {
+		case wasi_snapshot_preview1.ModuleName:
+			w := r.wasi[name]
+			want, wantRes = w.ParamTypes(), w.ResultTypes()
+		case abi.HostModule:
+			h := r.hostFuncs[name]
+			want, wantRes = h.Params, h.Results
+		}
+		if !slices.Equal(def.ParamTypes(), want) || !slices.Equal(def.ResultTypes(), wantRes) {
+			problems = append(problems, fmt.Sprintf("imports %s.%s as %s, but it is %s", mod, name, signature(def), sigString(want, wantRes)))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (r *Runtime) hostFuncNames() []string {
+	names := make([]string, 0, len(r.hostFuncs))
+	for n := range r.hostFuncs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func signature(def api.FunctionDefinition) string {
+	return sigString(def.ParamTypes(), def.ResultTypes())
+}
+
+func sigString(params, results []api.ValueType) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("(%s) -> (%s)", names(params), names(results))
+}
