@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tetratelabs/wazero"
@@ -316,38 +315,6 @@ func (o *Outcome) fail(m *Module, tool string, e *CallError) {
 		text += "\nwasm stack trace:\n" + e.Stack
 	}
 	o.Result = &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: text}}}
-}
-
-// parseResult turns the guest's stdout into a CallToolResult. A JSON object
-// with content, structuredContent or isError must be a valid result; any
-// other output becomes one text item.
-func parseResult(stdout []byte) (*mcp.CallToolResult, *CallError) {
-	if !utf8.Valid(stdout) {
-		return nil, &CallError{Kind: KindInvalidOutput, Message: "the tool's output is not valid UTF-8"}
-	}
-	trimmed := bytes.TrimSpace(stdout)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var keys map[string]json.RawMessage
-		if json.Unmarshal(trimmed, &keys) == nil {
-			_, hasContent := keys["content"]
-			_, hasStructured := keys["structuredContent"]
-			_, hasIsError := keys["isError"]
-			if hasContent || hasStructured || hasIsError {
-				var res mcp.CallToolResult
-				if err := json.Unmarshal(trimmed, &res); err != nil {
-					return nil, &CallError{Kind: KindInvalidOutput, Message: "the tool's output is not a valid CallToolResult: " + err.Error(), Err: err}
-				}
-				if res.Content == nil {
-					res.Content = []mcp.Content{}
-				}
-				return &res, nil
-			}
-		}
-	}
-	if len(trimmed) == 0 {
-		return &mcp.CallToolResult{Content: []mcp.Content{}}, nil
-	}
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(stdout)}}}, nil
 }
 
 func firstText(res *mcp.CallToolResult) string {

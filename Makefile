@@ -1,0 +1,42 @@
+# wasmgate: the two commands a new checkout needs are `make run` and `make test`.
+
+GO       ?= go
+BIN      := bin/wasmgate
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+ADDR     ?= 127.0.0.1:8787
+
+.PHONY: all build test vet fmt-check guests guests-check bench run clean
+
+all: build
+
+## build: compile bin/wasmgate
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/wasmgate
+
+## test: format check, vet and every Go test (needs only the Go toolchain)
+test: fmt-check vet
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## guests: rebuild every example and test module (needs the guest toolchains; see guests/README.md)
+guests: build
+	$(MAKE) -C guests WASMGATE=$(CURDIR)/$(BIN)
+
+## guests-check: rebuild every module and fail if any differs from the committed one
+guests-check: build
+	$(MAKE) -C guests check WASMGATE=$(CURDIR)/$(BIN)
+
+## bench: run the benchmarks recorded in BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./runtime/ | tee bench.out
+
+clean:
+	rm -rf bin bench.out
+	$(MAKE) -C guests clean
