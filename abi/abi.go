@@ -71,7 +71,3 @@ func (l LogLevel) String() string {
 	}
 	return levelNames[l]
 }
-
-// ExportInterrupt is a reserved export name: the runtime adds a global under
-// this name when it instruments a module, so a guest must not export it.
-const ExportInterrupt = "wasmgate.interrupt"

@@ -205,15 +205,19 @@ func checkFields(v any, t reflect.Type, path string, errs *[]FieldError) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == reflect.TypeFor[json.RawMessage]() {
+	if t == reflect.TypeFor[json.RawMessage]() || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return // decoded (and reported) by its own UnmarshalJSON
+	}
+	if v == nil {
+		return // null leaves the zero value
+	}
+	if want, got := jsonKind(t), jsonKindOf(v); want != "" && want != got && !(want == "number" && got == "integer") {
+		*errs = append(*errs, FieldError{Path: path, Message: fmt.Sprintf("want %s, got %s", want, got)})
 		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return // the type error is reported by json.Unmarshal
-		}
+		obj := v.(map[string]any)
 		fields := map[string]reflect.Type{}
 		for f := range t.Fields() {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -236,14 +240,50 @@ func checkFields(v any, t reflect.Type, path string, errs *[]FieldError) {
 			checkFields(obj[k], ft, p, errs)
 		}
 	case reflect.Slice:
-		arr, ok := v.([]any)
-		if !ok {
-			return
-		}
-		for i, e := range arr {
+		for i, e := range v.([]any) {
 			checkFields(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
 		}
 	}
+}
+
+// jsonKind is the JSON kind a Go type decodes from, or "" for any.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return ""
+}
+
+// jsonKindOf names the JSON kind of a value decoded with UseNumber.
+func jsonKindOf(v any) string {
+	switch v := v.(type) {
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return "integer"
+		}
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }
 
 // suggest names a declared field that differs from k only in case.

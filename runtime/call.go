@@ -14,7 +14,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -68,12 +67,12 @@ type callState struct {
 	events Events
 	held   []byte // response bytes waiting for the guest
 
-	mu      sync.Mutex
-	reason  ErrorKind // why the host stopped the guest, if it did
-	misuse  string
-	flag    api.MutableGlobal
-	cancel  context.CancelFunc
-	stopped bool
+	mu       sync.Mutex
+	reason   ErrorKind // why the host stopped the guest, if it did
+	misuse   string
+	internal string // a host-side panic
+	cancel   context.CancelFunc
+	stopped  bool
 
 	nEvents int
 	dropped int
@@ -89,10 +88,14 @@ func (s *callState) stop(kind ErrorKind) {
 	if s.reason == "" {
 		s.reason = kind
 	}
-	if s.flag != nil {
-		s.flag.Set(1)
-	}
 	s.cancel()
+}
+
+// stopping reports whether the host decided to stop the guest.
+func (s *callState) stopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason != ""
 }
 
 func (s *callState) setMisuse(reason string) {
@@ -100,6 +103,15 @@ func (s *callState) setMisuse(reason string) {
 	defer s.mu.Unlock()
 	if s.misuse == "" {
 		s.misuse = reason
+	}
+}
+
+func (s *callState) setInternal(reason string, stack []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.internal == "" {
+		s.internal = reason
+		s.module.rt.logger.Error("host function panic", "module", s.module.Name(), "tool", s.tool, "reason", reason, "stack", string(stack))
 	}
 }
 
@@ -207,17 +219,7 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	mod, err := m.rt.wz.InstantiateModule(ictx, m.compiled, cfg)
 	if err == nil {
 		defer mod.Close(context.Background())
-		if g, ok := mod.ExportedGlobal(abi.ExportInterrupt).(api.MutableGlobal); ok {
-			st.mu.Lock()
-			st.flag = g
-			if st.reason != "" || ctx.Err() != nil {
-				g.Set(1)
-			}
-			st.mu.Unlock()
-		}
-		stopWatch := context.AfterFunc(ctx, func() { st.stop(KindTimeout) })
-		err = m.start(ictx, mod)
-		stopWatch()
+		_, err = mod.ExportedFunction("_start").Call(ictx)
 	}
 	st.mu.Lock()
 	st.stopped = true
@@ -239,17 +241,6 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	}
 }
 
-// start runs the start function (if the instrumenter moved one) and _start.
-func (m *Module) start(ctx context.Context, mod api.Module) error {
-	if m.startExport != "" {
-		if _, err := mod.ExportedFunction(m.startExport).Call(ctx); err != nil {
-			return err
-		}
-	}
-	_, err := mod.ExportedFunction("_start").Call(ctx)
-	return err
-}
-
 var errTimeout = errors.New("call timed out")
 
 // classify turns how the guest ended into a CallError, or nil for a clean
@@ -263,12 +254,16 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *
 	failed := err != nil && !(exitErr != nil && exitCode == 0)
 
 	st.mu.Lock()
-	reason, misuse := st.reason, st.misuse
+	reason, misuse, internal := st.reason, st.misuse, st.internal
 	st.mu.Unlock()
 	switch {
+	case internal != "":
+		return &CallError{Kind: KindInternal, Message: "internal error in wasmgate: " + internal + " (please report this bug)"}
 	case reason == KindOutput:
 		return &CallError{Kind: KindOutput, Message: fmt.Sprintf("the tool wrote more than its output limit of %s to stdout and was stopped", limits.Output)}
-	case reason != "" || (failed && ctx.Err() != nil):
+	case reason != "" || ctx.Err() != nil:
+		// Past its deadline a guest's answer is not trusted even if it
+		// returned: its sleeps and host calls were cut short.
 		if parent.Err() != nil && !errors.Is(context.Cause(parent), context.DeadlineExceeded) {
 			return &CallError{Kind: KindCancelled, Message: "the call was cancelled and the tool was stopped", Err: context.Cause(parent)}
 		}
@@ -310,6 +305,10 @@ func wasmStack(s string) string {
 func (o *Outcome) fail(m *Module, tool string, e *CallError) {
 	e.Module, e.Tool = m.Name(), tool
 	o.Err = e
+	if e.Stack != "" {
+		// wazero names frames "module.func"; instances are anonymous.
+		e.Stack = strings.ReplaceAll(e.Stack, "\t.", "\t"+m.Name()+".")
+	}
 	text := e.Error()
 	if e.Stack != "" {
 		text += "\nwasm stack trace:\n" + e.Stack

@@ -74,9 +74,10 @@ func (l Limits) Narrow(ask abi.Limits) Limits {
 type Interrupt int
 
 const (
-	// InterruptInstrument rewrites each module at load so every function
-	// entry and loop head tests a flag the host sets at the deadline. It
-	// costs a load and a branch there. This is the default.
+	// InterruptInstrument rewrites each module at load so that every
+	// function entry and loop head spends one unit of fuel, and each time
+	// the fuel runs out the guest calls back into the host, which stops it
+	// if its deadline has passed. This is the default.
 	InterruptInstrument Interrupt = iota
 	// InterruptContext uses wazero's WithCloseOnContextDone, which calls
 	// into Go at every loop head and function entry: simpler, and several

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero"
@@ -169,6 +170,14 @@ func instantiateHost(ctx context.Context, r wazero.Runtime, fns []HostFunc) (map
 				if st == nil {
 					panic(fmt.Errorf("%s.%s called outside a wasmgate call", abi.HostModule, f.Name))
 				}
+				defer func() {
+					if p := recover(); p != nil {
+						if p != errHostMisuse {
+							st.setInternal(fmt.Sprintf("host function %s.%s panicked: %v", abi.HostModule, f.Name, p), debug.Stack())
+						}
+						panic(p) // unwinds the guest; the call reports why
+					}
+				}()
 				fn(ctx, &HostCall{st: st, mod: mod}, stack)
 			}), f.Params, f.Results).
 			Export(f.Name)

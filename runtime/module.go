@@ -18,7 +18,6 @@ type Module struct {
 	manifest       *abi.Manifest
 	manifestSource string
 	compiled       wazero.CompiledModule
-	startExport    string
 	memMinPages    uint64
 	imports        []Import
 	exports        []Export

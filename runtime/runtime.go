@@ -36,9 +36,6 @@ import (
 // MaxModuleSize is the largest .wasm file Load reads.
 const MaxModuleSize = 256 << 20
 
-// startExport is the export name the instrumenter gives a start function.
-const startExport = "wasmgate.start"
-
 // Runtime compiles and runs modules. It is safe for concurrent use.
 type Runtime struct {
 	cfg       *Config
@@ -101,6 +98,9 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	}
 	r.wasi = wasi.ExportedFunctions()
 	r.hostFuncs, err = instantiateHost(ctx, wz, append(builtinHostFuncs(), cfg.hostFuncs...))
+	if err == nil && cfg.interrupt == InterruptInstrument {
+		err = instantiateYield(ctx, wz)
+	}
 	if err != nil {
 		_ = r.Close(ctx)
 		return nil, err
@@ -199,11 +199,9 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 
 	code := wasm
 	if r.cfg.interrupt == InterruptInstrument {
-		ins, err := wasmbin.Instrument(wasm, abi.ExportInterrupt, startExport)
-		if err != nil {
+		if code, err = wasmbin.Instrument(wasm, yieldModule, yieldFunc); err != nil {
 			return nil, fmt.Errorf("prepare module: %w", err)
 		}
-		code, m.startExport = ins.Module, ins.StartExport
 	}
 	began := time.Now()
 	cctx := experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0))
@@ -217,9 +215,6 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 		return nil, err
 	}
 	for name, def := range compiled.ExportedFunctions() {
-		if name == startExport && m.startExport != "" {
-			continue
-		}
 		m.exports = append(m.exports, Export{Name: name, Kind: "func", Signature: signature(def)})
 	}
 	for name := range compiled.ExportedMemories() {
@@ -277,6 +272,8 @@ func (r *Runtime) checkFunctionImports(compiled wazero.CompiledModule) error {
 		case abi.HostModule:
 			h := r.hostFuncs[name]
 			want, wantRes = h.Params, h.Results
+		default:
+			continue // the instrumenter's own import
 		}
 		if !slices.Equal(def.ParamTypes(), want) || !slices.Equal(def.ResultTypes(), wantRes) {
 			problems = append(problems, fmt.Sprintf("imports %s.%s as %s, but it is %s", mod, name, signature(def), sigString(want, wantRes)))

@@ -14,172 +14,170 @@ var sectionOrder = map[byte]int{
 	SectionData: 13,
 }
 
-// Instrumented describes what Instrument changed.
-type Instrumented struct {
-	// Module is the rewritten binary.
-	Module []byte
-	// StartExport is the export name given to the module's start function,
-	// which Instrument removed from the start section so that it runs under
-	// the interrupt check too; empty when the module had none.
-	StartExport string
-}
-
-// Instrument adds a mutable i32 global exported as flagExport, and at the
-// entry of every function and the head of every loop inserts
+// Instrument bounds how long a guest can run without returning to the host.
+// It adds a function import yieldModule.yieldName of type () -> i32 and a
+// mutable i32 global, the fuel, and at the entry of every function and the
+// head of every loop inserts
 //
-//	global.get $flag
+//	global.get $fuel
+//	i32.eqz
 //	if
-//	  unreachable
+//	  call $yield       ;; the host checks for interruption, returns new fuel
+//	  global.set $fuel
 //	end
+//	global.get $fuel
+//	i32.const 1
+//	i32.sub
+//	global.set $fuel
 //
-// Setting the global to a non-zero value from the host therefore stops the
-// guest at its next function call or loop iteration, at the cost of one load
-// and branch there. A start section is turned into an export named
-// startExport, so the host can run it after the flag is reachable.
-// DWARF sections are dropped: their code offsets would no longer be right.
-func Instrument(wasm []byte, flagExport, startExport string) (*Instrumented, error) {
+// so the guest calls the host once every fuel-worth of calls and loop
+// iterations. That call is where the host stops a guest whose deadline has
+// passed, and where the Go scheduler and garbage collector get the goroutine
+// back: compiled wasm is otherwise never preempted.
+//
+// Adding a function import shifts every defined function's index by one;
+// Instrument rewrites every reference (calls, ref.func, element segments,
+// exports, the start function, global initializers and the name section).
+// DWARF and code-metadata sections are dropped: their offsets would be wrong.
+func Instrument(wasm []byte, yieldModule, yieldName string) ([]byte, error) {
 	sections, err := Parse(wasm)
 	if err != nil {
 		return nil, err
 	}
-	importedGlobals, definedGlobals := uint32(0), uint32(0)
-	var startFunc *uint32
+	var importedFuncs, importedGlobals, definedGlobals, types uint32
 	for _, s := range sections {
 		switch s.ID {
+		case SectionType:
+			if types, err = NewReader(s.Payload).U32(); err != nil {
+				return nil, fmt.Errorf("type section: %w", err)
+			}
 		case SectionImport:
-			if importedGlobals, err = countImportedGlobals(s.Payload); err != nil {
+			imports, err := readImports(s.Payload)
+			if err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
+			}
+			for _, im := range imports {
+				switch im.Kind {
+				case "func":
+					importedFuncs++
+				case "global":
+					importedGlobals++
+				}
 			}
 		case SectionGlobal:
 			if definedGlobals, err = NewReader(s.Payload).U32(); err != nil {
 				return nil, fmt.Errorf("global section: %w", err)
 			}
-		case SectionStart:
-			f, err := NewReader(s.Payload).U32()
-			if err != nil {
-				return nil, fmt.Errorf("start section: %w", err)
-			}
-			startFunc = &f
 		}
 	}
-	flag := importedGlobals + definedGlobals
-	check := []byte{0x23}
-	check = AppendU32(check, flag)
-	check = append(check, 0x04, 0x40, 0x00, 0x0B)
+	// The yield import comes after the existing function imports, so it takes
+	// the first defined function's index; the fuel global comes after every
+	// existing global.
+	ins := &instrumenter{shiftFrom: importedFuncs, yield: importedFuncs, fuel: importedGlobals + definedGlobals}
+	ins.check = ins.checkSequence()
 
-	out := make([]Section, 0, len(sections)+2)
-	sawGlobal, sawExport := false, false
+	yieldType := []byte{0x60, 0x00, 0x01, 0x7F} // func () -> i32
+	yieldImport := appendName(nil, yieldModule)
+	yieldImport = appendName(yieldImport, yieldName)
+	yieldImport = append(yieldImport, 0x00)
+	yieldImport = AppendU32(yieldImport, types)
+	fuelGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // (mut i32) (i32.const 0)
+
+	added := map[byte][]byte{
+		SectionType:   append([]byte{1}, yieldType...),
+		SectionImport: append([]byte{1}, yieldImport...),
+		SectionGlobal: append([]byte{1}, fuelGlobal...),
+	}
+	seen := map[byte]bool{}
+	out := make([]Section, 0, len(sections)+3)
+	insertMissing := func(before byte) {
+		for _, id := range []byte{SectionType, SectionImport, SectionGlobal} {
+			if !seen[id] && sectionOrder[id] < sectionOrder[before] {
+				seen[id] = true
+				out = append(out, Section{ID: id, Payload: added[id]})
+			}
+		}
+	}
 	for _, s := range sections {
-		switch {
-		case s.ID == SectionCustom && strings.HasPrefix(s.Name, ".debug_"):
-			continue
-		case s.ID == SectionStart:
-			continue
-		case s.ID == SectionGlobal:
-			sawGlobal = true
-			s.Payload = appendVec(s.Payload, flagGlobal())
-		case s.ID == SectionExport:
-			sawExport = true
-			p, err := addExports(s.Payload, flagExport, flag, startExport, startFunc)
-			if err != nil {
-				return nil, err
-			}
-			s.Payload = p
-		case s.ID == SectionCode:
-			p, err := instrumentCode(s.Payload, check)
-			if err != nil {
-				return nil, err
-			}
-			s.Payload = p
-		}
-		if s.ID != SectionCustom {
-			if !sawGlobal && sectionOrder[s.ID] > sectionOrder[SectionGlobal] {
-				sawGlobal = true
-				out = append(out, Section{ID: SectionGlobal, Payload: append([]byte{1}, flagGlobal()...)})
-			}
-			if !sawExport && sectionOrder[s.ID] > sectionOrder[SectionExport] {
-				sawExport = true
-				p, err := addExports([]byte{0}, flagExport, flag, startExport, startFunc)
+		if s.ID == SectionCustom {
+			switch {
+			case strings.HasPrefix(s.Name, ".debug_"), strings.HasPrefix(s.Name, "metadata.code."):
+				continue
+			case s.Name == "name":
+				p, err := ins.names(s.Payload)
 				if err != nil {
-					return nil, err
+					continue // names are for stack traces only: drop rather than mislead
 				}
-				out = append(out, Section{ID: SectionExport, Payload: p})
+				s.Payload = p
 			}
+			out = append(out, s)
+			continue
 		}
-		out = append(out, s)
-	}
-	if !sawGlobal {
-		out = append(out, Section{ID: SectionGlobal, Payload: append([]byte{1}, flagGlobal()...)})
-	}
-	if !sawExport {
-		p, err := addExports([]byte{0}, flagExport, flag, startExport, startFunc)
+		insertMissing(s.ID)
+		seen[s.ID] = true
+		var err error
+		switch s.ID {
+		case SectionType:
+			s.Payload = appendVec(s.Payload, yieldType)
+		case SectionImport:
+			s.Payload = appendVec(s.Payload, yieldImport)
+		case SectionGlobal:
+			s.Payload, err = ins.globals(s.Payload, fuelGlobal)
+		case SectionExport:
+			s.Payload, err = ins.exports(s.Payload)
+		case SectionStart:
+			var f uint32
+			if f, err = NewReader(s.Payload).U32(); err == nil {
+				s.Payload = AppendU32(nil, ins.shift(f))
+			}
+		case SectionElement:
+			s.Payload, err = ins.elements(s.Payload)
+		case SectionCode:
+			s.Payload, err = ins.code(s.Payload)
+		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Section{ID: SectionExport, Payload: p})
+		out = append(out, s)
 	}
-	res := &Instrumented{Module: Encode(out)}
-	if startFunc != nil {
-		res.StartExport = startExport
-	}
-	return res, nil
+	insertMissing(0xFF)
+	return Encode(out), nil
 }
 
-// flagGlobal is (global (mut i32) (i32.const 0)).
-func flagGlobal() []byte { return []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} }
+type instrumenter struct {
+	shiftFrom uint32 // function indices >= this move up by one
+	yield     uint32 // index of the yield import
+	fuel      uint32 // index of the fuel global
+	check     []byte
+}
+
+func (ins *instrumenter) shift(f uint32) uint32 {
+	if f >= ins.shiftFrom {
+		return f + 1
+	}
+	return f
+}
+
+func (ins *instrumenter) checkSequence() []byte {
+	g := AppendU32(nil, ins.fuel)
+	b := append([]byte{0x23}, g...)       // global.get $fuel
+	b = append(b, 0x45, 0x04, 0x40, 0x10) // i32.eqz; if; call
+	b = AppendU32(b, ins.yield)           // $yield
+	b = append(append(b, 0x24), g...)     // global.set $fuel
+	b = append(b, 0x0B, 0x23)             // end; global.get
+	b = append(b, g...)                   // $fuel
+	b = append(b, 0x41, 0x01, 0x6B, 0x24) // i32.const 1; i32.sub; global.set
+	return append(b, g...)                // $fuel
+}
 
 // appendVec increments the element count of a vector payload and appends
 // one encoded element.
 func appendVec(payload, elem []byte) []byte {
 	r := NewReader(payload)
-	n, err := r.U32()
-	if err != nil {
-		n = 0
-	}
+	n, _ := r.U32()
 	out := AppendU32(nil, n+1)
 	out = append(out, payload[r.Pos():]...)
 	return append(out, elem...)
-}
-
-func addExports(payload []byte, flagName string, flagIdx uint32, startName string, startFunc *uint32) ([]byte, error) {
-	r := NewReader(payload)
-	n, err := r.U32()
-	if err != nil {
-		return nil, fmt.Errorf("export section: %w", err)
-	}
-	for i := uint32(0); i < n; i++ {
-		name, err := r.Name()
-		if err != nil {
-			return nil, fmt.Errorf("export section: %w", err)
-		}
-		if name == flagName || (startFunc != nil && name == startName) {
-			return nil, fmt.Errorf("module exports %q, a name reserved for wasmgate", name)
-		}
-		if _, err := r.Byte(); err != nil {
-			return nil, fmt.Errorf("export section: %w", err)
-		}
-		if _, err := r.U32(); err != nil {
-			return nil, fmt.Errorf("export section: %w", err)
-		}
-	}
-	elem := appendName(nil, flagName)
-	elem = append(elem, 0x03)
-	elem = AppendU32(elem, flagIdx)
-	added := uint32(1)
-	if startFunc != nil {
-		elem = appendName(elem, startName)
-		elem = append(elem, 0x00)
-		elem = AppendU32(elem, *startFunc)
-		added++
-	}
-	out := AppendU32(nil, n+added)
-	out = append(out, payload[NewReader(payload).skipU32():]...)
-	return append(out, elem...), nil
-}
-
-func (r *Reader) skipU32() int {
-	_, _ = r.U32()
-	return r.pos
 }
 
 func appendName(dst []byte, s string) []byte {
@@ -187,41 +185,233 @@ func appendName(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-func countImportedGlobals(payload []byte) (uint32, error) {
-	imports, err := readImports(payload)
+// globals rewrites initializers (which may hold ref.func) and appends g.
+func (ins *instrumenter) globals(payload, g []byte) ([]byte, error) {
+	r := NewReader(payload)
+	n, err := r.U32()
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("global section: %w", err)
 	}
-	var globals uint32
-	for _, im := range imports {
-		if im.Kind == "global" {
-			globals++
+	out := AppendU32(nil, n+1)
+	for i := uint32(0); i < n; i++ {
+		start := r.pos
+		if err := r.skipValType(); err != nil {
+			return nil, fmt.Errorf("global %d: %w", i, err)
+		}
+		if _, err := r.Byte(); err != nil { // mutability
+			return nil, fmt.Errorf("global %d: %w", i, err)
+		}
+		out = append(out, payload[start:r.pos]...)
+		if out, err = ins.constExpr(out, r); err != nil {
+			return nil, fmt.Errorf("global %d: %w", i, err)
 		}
 	}
-	return globals, nil
+	return append(out, g...), nil
 }
 
-func (r *Reader) skipLimits() error {
-	flags, err := r.Byte()
+// constExpr copies a constant expression up to and including its end,
+// shifting ref.func indices.
+func (ins *instrumenter) constExpr(out []byte, r *Reader) ([]byte, error) {
+	for {
+		at := r.pos
+		op, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		if op == 0xD2 {
+			f, err := r.U32()
+			if err != nil {
+				return nil, err
+			}
+			out = AppendU32(append(out, op), ins.shift(f))
+			continue
+		}
+		if err := r.skipImmediates(op); err != nil {
+			return nil, fmt.Errorf("constant expression: opcode 0x%02x: %w", op, err)
+		}
+		out = append(out, r.b[at:r.pos]...)
+		if op == 0x0B {
+			return out, nil
+		}
+	}
+}
+
+func (ins *instrumenter) exports(payload []byte) ([]byte, error) {
+	r := NewReader(payload)
+	n, err := r.U32()
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("export section: %w", err)
 	}
-	if err := r.SkipLEB(10); err != nil {
-		return err
+	out := AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		name, err := r.Name()
+		if err != nil {
+			return nil, fmt.Errorf("export section: %w", err)
+		}
+		kind, err := r.Byte()
+		if err != nil {
+			return nil, fmt.Errorf("export section: %w", err)
+		}
+		idx, err := r.U32()
+		if err != nil {
+			return nil, fmt.Errorf("export section: %w", err)
+		}
+		if kind == 0x00 {
+			idx = ins.shift(idx)
+		}
+		out = append(appendName(out, name), kind)
+		out = AppendU32(out, idx)
 	}
-	if flags&0x01 != 0 {
-		return r.SkipLEB(10)
-	}
-	return nil
+	return out, nil
 }
 
-func instrumentCode(payload, check []byte) ([]byte, error) {
+func (ins *instrumenter) elements(payload []byte) ([]byte, error) {
+	r := NewReader(payload)
+	n, err := r.U32()
+	if err != nil {
+		return nil, fmt.Errorf("element section: %w", err)
+	}
+	out := AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		if out, err = ins.element(out, r); err != nil {
+			return nil, fmt.Errorf("element segment %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
+func (ins *instrumenter) element(out []byte, r *Reader) ([]byte, error) {
+	flags, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	if flags > 7 {
+		return nil, fmt.Errorf("unknown element segment kind %d", flags)
+	}
+	out = AppendU32(out, flags)
+	copyU32 := func() error {
+		v, err := r.U32()
+		out = AppendU32(out, v)
+		return err
+	}
+	copyByte := func() error {
+		b, err := r.Byte()
+		out = append(out, b)
+		return err
+	}
+	if flags&0x02 != 0 && flags&0x01 == 0 { // explicit table index (2, 6)
+		if err := copyU32(); err != nil {
+			return nil, err
+		}
+	}
+	if flags&0x01 == 0 { // active: offset expression (0, 2, 4, 6)
+		if out, err = ins.constExpr(out, r); err != nil {
+			return nil, err
+		}
+	}
+	if flags&0x03 != 0 { // elemkind or reftype byte (1, 2, 3, 5, 6, 7)
+		if err := copyByte(); err != nil {
+			return nil, err
+		}
+	}
+	count, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out = AppendU32(out, count)
+	for j := uint32(0); j < count; j++ {
+		if flags&0x04 == 0 { // function indices
+			f, err := r.U32()
+			if err != nil {
+				return nil, err
+			}
+			out = AppendU32(out, ins.shift(f))
+		} else if out, err = ins.constExpr(out, r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// names rewrites the function and local name maps of a "name" section.
+func (ins *instrumenter) names(payload []byte) ([]byte, error) {
+	r := NewReader(payload)
+	var out []byte
+	for !r.EOF() {
+		id, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		size, err := r.U32()
+		if err != nil {
+			return nil, err
+		}
+		sub, err := r.Bytes(int(size))
+		if err != nil {
+			return nil, err
+		}
+		switch id {
+		case 1: // function names: vec(funcidx name)
+			if sub, err = ins.nameMap(sub, false); err != nil {
+				return nil, err
+			}
+		case 2: // local names: vec(funcidx vec(localidx name))
+			if sub, err = ins.nameMap(sub, true); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, id)
+		out = AppendU32(out, uint32(len(sub)))
+		out = append(out, sub...)
+	}
+	return out, nil
+}
+
+func (ins *instrumenter) nameMap(b []byte, indirect bool) ([]byte, error) {
+	r := NewReader(b)
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		f, err := r.U32()
+		if err != nil {
+			return nil, err
+		}
+		out = AppendU32(out, ins.shift(f))
+		start := r.pos
+		if indirect {
+			m, err := r.U32()
+			if err != nil {
+				return nil, err
+			}
+			for j := uint32(0); j < m; j++ {
+				if err := r.SkipLEB(5); err != nil {
+					return nil, err
+				}
+				if _, err := r.Name(); err != nil {
+					return nil, err
+				}
+			}
+		} else if _, err := r.Name(); err != nil {
+			return nil, err
+		}
+		out = append(out, b[start:r.pos]...)
+	}
+	if !r.EOF() {
+		return nil, errors.New("trailing bytes")
+	}
+	return out, nil
+}
+
+func (ins *instrumenter) code(payload []byte) ([]byte, error) {
 	r := NewReader(payload)
 	n, err := r.U32()
 	if err != nil {
 		return nil, fmt.Errorf("code section: %w", err)
 	}
-	out := AppendU32(make([]byte, 0, len(payload)+int(n)*len(check)*2), n)
+	out := AppendU32(make([]byte, 0, len(payload)+len(payload)/4), n)
 	var body []byte
 	for i := uint32(0); i < n; i++ {
 		size, err := r.U32()
@@ -232,7 +422,7 @@ func instrumentCode(payload, check []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("code section: function body %d: truncated", i)
 		}
-		body, err = instrumentBody(body[:0], b, check)
+		body, err = ins.body(body[:0], b)
 		if err != nil {
 			return nil, fmt.Errorf("code section: function body %d: %w", i, err)
 		}
@@ -245,7 +435,7 @@ func instrumentCode(payload, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-func instrumentBody(dst, body, check []byte) ([]byte, error) {
+func (ins *instrumenter) body(dst, body []byte) ([]byte, error) {
 	r := NewReader(body)
 	groups, err := r.U32()
 	if err != nil {
@@ -260,21 +450,46 @@ func instrumentBody(dst, body, check []byte) ([]byte, error) {
 		}
 	}
 	dst = append(dst, body[:r.pos]...)
-	dst = append(dst, check...)
+	dst = append(dst, ins.check...)
 	copied := r.pos
 	for !r.EOF() {
 		at := r.pos
 		op, _ := r.Byte()
+		switch op {
+		case 0x10, 0x12, 0xD2: // call, return_call, ref.func: shift the index
+			f, err := r.U32()
+			if err != nil {
+				return nil, fmt.Errorf("instruction 0x%02x at body offset %d: %w", op, at, err)
+			}
+			dst = append(dst, body[copied:at]...)
+			dst = AppendU32(append(dst, op), ins.shift(f))
+			copied = r.pos
+			continue
+		}
 		if err := r.skipImmediates(op); err != nil {
 			return nil, fmt.Errorf("instruction 0x%02x at body offset %d: %w", op, at, err)
 		}
 		if op == 0x03 { // loop: check at the head of every iteration
 			dst = append(dst, body[copied:r.pos]...)
-			dst = append(dst, check...)
+			dst = append(dst, ins.check...)
 			copied = r.pos
 		}
 	}
 	return append(dst, body[copied:]...), nil
+}
+
+func (r *Reader) skipLimits() error {
+	flags, err := r.Byte()
+	if err != nil {
+		return err
+	}
+	if err := r.SkipLEB(10); err != nil {
+		return err
+	}
+	if flags&0x01 != 0 {
+		return r.SkipLEB(10)
+	}
+	return nil
 }
 
 func (r *Reader) skipValType() error {

@@ -1,0 +1,30 @@
+;; References functions every way the instrumenter must renumber: direct
+;; calls, an active element segment, a passive one used by table.init, a
+;; declarative one with ref.func, a funcref global and a start function. It
+;; prints "ABCD" only if every reference still reaches the right function.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (type $t (func (result i32)))
+  (table $tab 4 funcref)
+  (memory (export "memory") 1)
+  (global $gref (mut funcref) (ref.func $c))
+  (elem (i32.const 0) $a $b)
+  (elem $passive func $d)
+  (elem declare func $c)
+  (func $a (result i32) (i32.const 65))
+  (func $b (result i32) (i32.const 66))
+  (func $c (result i32) (i32.const 67))
+  (func $d (result i32) (i32.const 68))
+  (func $init (i32.store8 (i32.const 99) (i32.const 1)))
+  (start $init)
+  (func (export "_start")
+    (if (i32.ne (i32.load8_u (i32.const 99)) (i32.const 1)) (then unreachable))
+    (i32.store8 (i32.const 0) (call $a))
+    (i32.store8 (i32.const 1) (call_indirect (type $t) (i32.const 1)))
+    (table.set $tab (i32.const 2) (global.get $gref))
+    (i32.store8 (i32.const 2) (call_indirect (type $t) (i32.const 2)))
+    (table.init $tab $passive (i32.const 3) (i32.const 0) (i32.const 1))
+    (i32.store8 (i32.const 3) (call_indirect (type $t) (i32.const 3)))
+    (i32.store (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 12) (i32.const 4))
+    (drop (call $fd_write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 16)))))
