@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	guests  = "../../guests"
+	hostile = guests + "/testdata/hostile"
+)
+
+// runCLI runs the command line with args and returns its exit code and output.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // keep the user's compilation cache out of tests
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"no args", nil, exitUsage, "Commands:"},
+		{"help", []string{"help"}, exitOK, "call"},
+		{"unknown", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"call help", []string{"call", "-h"}, exitOK, "-timeout"},
+		{"help call", []string{"help", "call"}, exitOK, "Usage: wasmgate call"},
+		{"call without args", []string{"call"}, exitUsage, "call needs a module file"},
+		{"bad flag", []string{"call", "--nope", "x.wasm", "t"}, exitUsage, "flag provided but not defined"},
+		{"bad size", []string{"call", "--memory", "lots", "x.wasm", "t"}, exitUsage, "invalid size"},
+		{"pack without flags", []string{"pack", "x.wasm"}, exitUsage, "pack needs --manifest"},
+		{"inspect two files", []string{"inspect", "a.wasm", "b.wasm"}, exitUsage, "inspect needs one module file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
+			}
+			if !strings.Contains(out+errOut, tc.contains) {
+				t.Errorf("output does not say %q:\nstdout: %s\nstderr: %s", tc.contains, out, errOut)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "", "version")
+	if code != exitOK || !strings.HasPrefix(out, "wasmgate ") || !strings.Contains(out, "abi 1") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+func TestCall(t *testing.T) {
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		code       int
+		stdoutHas  string
+		stderrHas  string
+		wantResult bool
+	}{
+		{name: "go tool", args: []string{"call", guests + "/go/textstats/textstats.wasm", "word_count", `{"text":"a b c"}`}, code: exitOK, stdoutHas: `"words": 3`, wantResult: true},
+		{name: "c tool", args: []string{"call", guests + "/c/hash/hash.wasm", "sha256", `{"text":"abc"}`}, code: exitOK, stdoutHas: "ba7816bf", wantResult: true},
+		{name: "arguments from stdin", stdin: `{"text":"hi"}`, args: []string{"call", guests + "/c/hash/hash.wasm", "base64_encode", "-"}, code: exitOK, stdoutHas: "aGk=", wantResult: true},
+		{name: "flags after positionals", args: []string{"call", guests + "/wat/echo/echo.wasm", "echo", "--timeout", "5s"}, code: exitOK, stdoutHas: `"ok"`, wantResult: true},
+		{name: "verbose shows guest log", args: []string{"call", "-v", guests + "/wat/echo/echo.wasm", "echo"}, code: exitOK, stderrHas: "[info] echo called", wantResult: true},
+		{name: "tool error", args: []string{"call", guests + "/c/hash/hash.wasm", "base64_decode", `{"text":"!!"}`}, code: exitToolError, stderrHas: "reported an error", wantResult: true},
+		{name: "timeout", args: []string{"call", "--timeout", "200ms", hostile + "/loop.wasm", "loop"}, code: exitToolError, stderrHas: "[timeout]", wantResult: true},
+		{name: "memory", args: []string{"call", "--memory", "4MiB", hostile + "/memgrow.wasm", "memgrow"}, code: exitToolError, stderrHas: "limit of 4MiB", wantResult: true},
+		{name: "output", args: []string{"call", "--output", "1KiB", hostile + "/flood.wasm", "flood"}, code: exitToolError, stderrHas: "[output_limit]", wantResult: true},
+		{name: "trap", args: []string{"call", hostile + "/trap.wasm", "trap"}, code: exitToolError, stderrHas: "[trap]", wantResult: true},
+		{name: "exit code", args: []string{"call", hostile + "/exit3.wasm", "exit3"}, code: exitToolError, stderrHas: "exited with code 3", wantResult: true},
+		{name: "unknown tool", args: []string{"call", guests + "/c/hash/hash.wasm", "md5"}, code: exitUsage, stderrHas: "it has: sha256, base64_encode, base64_decode"},
+		{name: "arguments not an object", args: []string{"call", guests + "/c/hash/hash.wasm", "sha256", `"abc"`}, code: exitUsage, stderrHas: "arguments must be a JSON object"},
+		{name: "missing file", args: []string{"call", "nope.wasm", "t"}, code: exitUsage, stderrHas: "load nope.wasm"},
+		{name: "unknown import", args: []string{"call", hostile + "/unknownimport.wasm", "unknownimport"}, code: exitUsage, stderrHas: "wasmgate.no_such_function"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.code, errOut)
+			}
+			if !strings.Contains(out, tc.stdoutHas) {
+				t.Errorf("stdout does not have %q:\n%s", tc.stdoutHas, out)
+			}
+			if !strings.Contains(errOut, tc.stderrHas) {
+				t.Errorf("stderr does not have %q:\n%s", tc.stderrHas, errOut)
+			}
+			if tc.wantResult {
+				var res struct {
+					Content []any `json:"content"`
+				}
+				if err := json.Unmarshal([]byte(out), &res); err != nil || res.Content == nil {
+					t.Errorf("stdout is not a CallToolResult: %v\n%s", err, out)
+				}
+			} else if out != "" {
+				t.Errorf("stdout should be empty on a usage error, got %q", out)
+			}
+			if tc.code != exitOK && strings.Count(strings.TrimSpace(lastErrorLines(errOut)), "\n") > 0 {
+				t.Errorf("the error is not one line:\n%s", errOut)
+			}
+		})
+	}
+}
+
+// lastErrorLines returns the lines of stderr that start with "wasmgate:".
+func lastErrorLines(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "wasmgate:") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func TestInspect(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "inspect", guests+"/go/textstats/textstats.wasm")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"module    textstats", "word_count", "regex_search", "text (string, required)", "permissions requested", "none", "wasmgate.log (func)", "_start func"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, "", "inspect", "--json", "--timeout", "3s", guests+"/c/hash/hash.wasm")
+	if code != exitOK {
+		t.Fatalf("inspect --json: exit %d", code)
+	}
+	var rep inspectReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("inspect --json is not JSON: %v\n%s", err, out)
+	}
+	if rep.Manifest.Name != "hash" || len(rep.Manifest.Tools) != 3 || len(rep.SHA256) != 64 || rep.Limits.Effective.Timeout.String() != "3s" {
+		t.Errorf("report: %+v", rep)
+	}
+}
+
+func TestInspectListsEveryManifestProblem(t *testing.T) {
+	dir := t.TempDir()
+	wasm, _ := os.ReadFile(guests + "/wat/echo/echo.wasm")
+	bad := filepath.Join(dir, "bad.wasm")
+	os.WriteFile(bad, wasm, 0o644)
+	man := filepath.Join(dir, "m.json")
+	os.WriteFile(man, []byte(`{"abi":1,"name":"bad name","tools":[{"name":"x y","inputSchema":{"type":"string"}}]}`), 0o644)
+	code, _, errOut := runCLI(t, "", "pack", "--manifest", man, "-o", bad, bad)
+	if code != exitUsage {
+		t.Fatalf("pack of a bad manifest: exit %d", code)
+	}
+	for _, want := range []string{"name: ", "tools[0].name", "tools[0].inputSchema"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("pack errors lack %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestPackRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.wasm")
+	wasm, err := os.ReadFile(guests + "/wat/echo/echo.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, wasm, 0o644)
+	man := filepath.Join(dir, "m.json")
+	os.WriteFile(man, []byte(`{"abi":1,"name":"renamed","version":"9.9.9","tools":[{"name":"echo","description":"repacked","inputSchema":{"type":"object"}}]}`), 0o644)
+	out := filepath.Join(dir, "out.wasm")
+	if code, _, errOut := runCLI(t, "", "pack", "--manifest", man, "-o", out, in); code != exitOK {
+		t.Fatalf("pack: exit %d: %s", code, errOut)
+	}
+	code, stdout, _ := runCLI(t, "", "inspect", out)
+	if code != exitOK || !strings.Contains(stdout, "renamed 9.9.9") || !strings.Contains(stdout, "repacked") {
+		t.Errorf("inspect after pack: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ = runCLI(t, "", "call", out, "echo"); code != exitOK || !strings.Contains(stdout, `"ok"`) {
+		t.Errorf("call after pack: exit %d %s", code, stdout)
+	}
+	if code, _, errOut := runCLI(t, "", "pack", "--manifest", man, "-o", out, man); code != exitUsage || !strings.Contains(errOut, "not a WebAssembly module") {
+		t.Errorf("pack of a non-wasm input: exit %d %s", code, errOut)
+	}
+}
