@@ -6,7 +6,7 @@ VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 ADDR     ?= 127.0.0.1:8787
 
-.PHONY: all build test vet fmt-check guests guests-check bench run clean
+.PHONY: all build test vet fmt-check guests guests-check runtime-testdata bench run clean
 
 all: build
 
@@ -26,12 +26,26 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## guests: rebuild every example and test module (needs the guest toolchains; see guests/README.md)
-guests: build
+guests: build runtime-testdata
 	$(MAKE) -C guests WASMGATE=$(CURDIR)/$(BIN)
 
 ## guests-check: rebuild every module and fail if any differs from the committed one
 guests-check: build
 	$(MAKE) -C guests check WASMGATE=$(CURDIR)/$(BIN)
+	@$(MAKE) --no-print-directory runtime-testdata RUNTIME_TESTDATA_OUT=$$(mktemp -d)/ CHECK=1
+
+# The runtime's own test modules: runtime/testdata/NAME.wat -> NAME.wasm
+# (with a sidecar NAME.manifest.json, which the tests also exercise).
+RUNTIME_WAT := $(wildcard runtime/testdata/*.wat)
+runtime-testdata:
+	@command -v wat2wasm >/dev/null 2>&1 || { echo "wat2wasm not found: apt-get install wabt" >&2; exit 1; }
+	@for f in $(RUNTIME_WAT); do \
+		out=$(RUNTIME_TESTDATA_OUT)$$(basename $${f%.wat}).wasm; \
+		[ -n "$(RUNTIME_TESTDATA_OUT)" ] || out=$${f%.wat}.wasm; \
+		wat2wasm --debug-names -o $$out $$f || exit 1; \
+		if [ -n "$(CHECK)" ] && ! cmp -s $$out $${f%.wat}.wasm; then \
+			echo "$${f%.wat}.wasm differs from a rebuild of $$f: run make guests and commit" >&2; exit 1; fi; \
+	done
 
 ## bench: run the benchmarks recorded in BENCHMARKS.md
 bench:
