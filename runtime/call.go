@@ -30,6 +30,9 @@ type Call struct {
 	Limits Limits
 	// Events receives log and progress reports; nil drops them.
 	Events Events
+	// Grant is what the call may use beyond the bare sandbox; nil grants
+	// nothing.
+	Grant *Grant
 }
 
 // Outcome is what a call produced. Result is always set; when the call
@@ -47,6 +50,10 @@ type Outcome struct {
 	Duration      time.Duration
 	BytesIn       int
 	BytesOut      int
+	// Hosts lists the hosts the call contacted (host:port).
+	Hosts []string
+	// Denied lists what the call tried to use without a grant.
+	Denied []string
 }
 
 // ErrUnknownTool is returned by Call for a tool the manifest does not declare.
@@ -65,6 +72,8 @@ type callState struct {
 	module *Module
 	tool   string
 	events Events
+	grant  Grant
+	redact *redactor
 	held   []byte // response bytes waiting for the guest
 
 	mu       sync.Mutex
@@ -76,6 +85,8 @@ type callState struct {
 
 	nEvents int
 	dropped int
+	hosts   []string
+	denied  []string
 }
 
 // stop records why the guest must stop and interrupts it. The first reason wins.
@@ -126,13 +137,13 @@ func (s *callState) allowEvent() bool {
 
 func (s *callState) log(level abi.LogLevel, msg string) {
 	if s.allowEvent() {
-		s.events.Log(level, msg)
+		s.events.Log(level, s.redact.String(msg))
 	}
 }
 
 func (s *callState) progress(progress, total float64, msg string) {
 	if s.allowEvent() {
-		s.events.Progress(progress, total, msg)
+		s.events.Progress(progress, total, s.redact.String(msg))
 	}
 }
 
@@ -178,6 +189,10 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	ctx, cancel := context.WithTimeoutCause(parent, limits.Timeout, errTimeout)
 	defer cancel()
 	st := &callState{module: m, tool: c.Tool, events: c.Events, cancel: cancel}
+	if c.Grant != nil {
+		st.grant = *c.Grant
+		st.redact = newRedactor(c.Grant.Secrets)
+	}
 	stdout := &capWriter{limit: int(limits.Output), onOverflow: func() { st.stop(KindOutput) }}
 	stderr := &tailWriter{limit: int(limits.Stderr)}
 	alloc := &limitedAllocator{limit: uint64(limits.Memory)}
@@ -188,6 +203,13 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 			out.fail(m, c.Tool, &CallError{Kind: KindInternal, Message: fmt.Sprintf("internal error in wasmgate: %v (please report this bug)", p)})
 		}
 		out.Stderr, out.StderrDropped, out.EventsDropped = stderr.Bytes(), stderr.dropped, st.dropped
+		st.mu.Lock()
+		out.Hosts, out.Denied = st.hosts, st.denied
+		st.mu.Unlock()
+		if st.redact != nil {
+			out.Stderr = []byte(st.redact.String(string(out.Stderr)))
+			out.Result = redactResult(st.redact, out.Result)
+		}
 	}()
 
 	if need := m.InitialMemory(); need > limits.Memory {
@@ -213,6 +235,12 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 			}
 		}).
 		WithStartFunctions()
+	cfg, closeMounts, err := applyGrant(cfg, &st.grant)
+	defer closeMounts()
+	if err != nil {
+		out.fail(m, c.Tool, &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + err.Error()})
+		return
+	}
 
 	ictx := context.WithValue(ctx, ctxKey{}, st)
 	ictx = experimental.WithMemoryAllocator(ictx, alloc)

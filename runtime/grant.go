@@ -1,0 +1,179 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/tetratelabs/wazero"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+
+	"github.com/wasmgate/wasmgate/abi"
+)
+
+// Grant is what one call may use beyond the bare sandbox. The zero Grant
+// grants nothing. It is computed by the operator's policy as the narrower of
+// what the module asks for and what the operator allows; the runtime and the
+// host functions only enforce it.
+type Grant struct {
+	// Network, when non-nil, lets http_request reach the allowed hosts.
+	Network *NetworkGrant
+	// Mounts are directories visible to the guest through WASI.
+	Mounts []Mount
+	// Env is the guest's environment, names to values.
+	Env map[string]string
+	// Secrets are values secret_get returns, by name. They are redacted from
+	// the call's output, log and stderr.
+	Secrets map[string]string
+	// KV, when non-nil, gives the module a persistent key-value namespace.
+	KV *KVGrant
+	// Sampling lets the guest ask the client's model through sample.
+	Sampling bool
+	// Elicitation lets the guest ask the user through elicit.
+	Elicitation bool
+}
+
+// NetworkGrant allows outbound HTTP(S) to some hosts.
+type NetworkGrant struct {
+	// Allow lists host patterns: "api.example.com", "*.example.org", either
+	// with ":PORT" (without a port, 80 and 443 are allowed).
+	Allow []string
+	// Private allows addresses in loopback, private, link-local, CGNAT and
+	// cloud-metadata ranges, which are refused by default even when a name
+	// is allowed.
+	Private bool
+}
+
+// Mount is a host directory visible to the guest at GuestPath.
+type Mount struct {
+	HostPath  string
+	GuestPath string
+	Writable  bool
+	// FS, when set, is the file system to mount instead of opening HostPath:
+	// host/files provides one rooted with os.Root that cannot be escaped.
+	FS experimentalsys.FS
+}
+
+// KVGrant gives a module a key-value namespace bounded by Quota bytes.
+type KVGrant struct {
+	Quota abi.Size
+}
+
+// Grant returns the grant of the current call. Callers must not modify it.
+func (h *HostCall) Grant() *Grant { return &h.st.grant }
+
+// NoteHost records a host the call contacted, for the audit log.
+func (h *HostCall) NoteHost(hostport string) {
+	h.st.mu.Lock()
+	defer h.st.mu.Unlock()
+	if !slices.Contains(h.st.hosts, hostport) {
+		h.st.hosts = append(h.st.hosts, hostport)
+	}
+}
+
+// Deny records an attempt to use something not granted, for the audit log,
+// and returns the ErrDenied status with what as the guest's message.
+func (h *HostCall) Deny(what string) int32 {
+	h.st.mu.Lock()
+	h.st.denied = append(h.st.denied, what)
+	h.st.mu.Unlock()
+	return h.Fail(abi.ErrDenied, what)
+}
+
+// redactor replaces secret values with a marker wherever the guest could
+// echo them: the result, the log, stderr.
+type redactor struct{ r *strings.Replacer }
+
+const redacted = "[REDACTED]"
+
+func newRedactor(secrets map[string]string) *redactor {
+	var pairs []string
+	for _, v := range secrets {
+		if len(v) < 4 { // shorter values would redact ordinary text
+			continue
+		}
+		pairs = append(pairs, v, redacted)
+		if q, _ := json.Marshal(v); string(q[1:len(q)-1]) != v {
+			pairs = append(pairs, string(q[1:len(q)-1]), redacted) // as it appears inside JSON
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	return &redactor{strings.NewReplacer(pairs...)}
+}
+
+func (r *redactor) String(s string) string {
+	if r == nil {
+		return s
+	}
+	return r.r.Replace(s)
+}
+
+// applyGrant gives the module config the granted environment and mounts.
+// The returned function releases what it opened.
+func applyGrant(cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(), error) {
+	names := make([]string, 0, len(g.Env))
+	for k := range g.Env {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		cfg = cfg.WithEnv(k, g.Env[k])
+	}
+	if len(g.Mounts) == 0 {
+		return cfg, func() {}, nil
+	}
+	var roots []*os.Root
+	closeAll := func() {
+		for _, r := range roots {
+			r.Close()
+		}
+	}
+	fsc := wazero.NewFSConfig()
+	for _, m := range g.Mounts {
+		if m.FS != nil {
+			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(m.FS, m.GuestPath)
+			continue
+		}
+		if m.Writable {
+			closeAll()
+			return nil, func() {}, fmt.Errorf("mount %s: a writable mount needs a rooted file system (Mount.FS)", m.GuestPath)
+		}
+		root, err := os.OpenRoot(m.HostPath)
+		if err != nil {
+			closeAll()
+			return nil, func() {}, fmt.Errorf("mount %s at %s: %w", m.HostPath, m.GuestPath, err)
+		}
+		roots = append(roots, root)
+		// os.Root refuses paths that leave the directory, symlinks included;
+		// an fs.FS has no write operations at all.
+		fsc = fsc.WithFSMount(root.FS(), m.GuestPath)
+	}
+	return cfg.WithFSConfig(fsc), closeAll, nil
+}
+
+// redactResult replaces secret values anywhere in a result, in their plain
+// and JSON-escaped forms.
+func redactResult(r *redactor, res *mcp.CallToolResult) *mcp.CallToolResult {
+	if res == nil {
+		return nil
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return res
+	}
+	clean := r.String(string(b))
+	if clean == string(b) {
+		return res
+	}
+	var out mcp.CallToolResult
+	if err := json.Unmarshal([]byte(clean), &out); err != nil {
+		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "the result was withheld: it contained a secret value that could not be redacted"}}}
+	}
+	return &out
+}
