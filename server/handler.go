@@ -1,0 +1,158 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/runtime"
+)
+
+// handle serves one tools/call. Guest failures are tool errors, never
+// protocol errors, and a panic anywhere in here becomes a tool error too:
+// the SDK does not recover panics, and one would end the process.
+func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.logPanic(p)
+			res, err = errorResult(fmt.Sprintf("tool %s/%s: internal error in wasmgate: %v (please report this bug)", t.mod.Name(), t.man.Name, p)), nil
+		}
+	}()
+	var raw json.RawMessage
+	var meta map[string]any
+	if req.Params != nil {
+		raw, meta = req.Params.Arguments, req.Params.Meta
+	}
+	args, msg := t.arguments(raw)
+	if msg != "" {
+		return errorResult(msg), nil
+	}
+
+	ctx, release := t.reg.calls.track(ctx, req.Extra)
+	defer release()
+	ev := newEvents(ctx, req, t.mod.Name())
+	out, err := t.mod.Call(ctx, runtime.Call{
+		Tool:      t.man.Name,
+		Arguments: args,
+		Meta:      meta,
+		Limits:    t.reg.limits,
+		Events:    ev,
+	})
+	dropped := ev.finish()
+	if err != nil {
+		// Only a call that cannot be attempted gets here (arguments that are
+		// not an object); the checks above rule that out.
+		return errorResult(err.Error()), nil
+	}
+	t.logCall(out, dropped)
+	if out.Err != nil {
+		return out.Result, nil
+	}
+	return t.checkResult(out.Result), nil
+}
+
+// arguments validates the call's arguments against the input schema after
+// applying its defaults. It returns the arguments to pass to the guest, or
+// a message for the caller saying which field is wrong.
+func (t *tool) arguments(raw json.RawMessage) (json.RawMessage, string) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, "invalid arguments: not valid JSON: " + err.Error()
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, fmt.Sprintf("invalid arguments: must be a JSON object, got %s", jsonKind(v))
+	}
+	if t.defaults {
+		if err := t.in.ApplyDefaults(&v); err != nil {
+			return nil, "invalid arguments: " + clip(err.Error())
+		}
+	}
+	if err := t.in.Validate(&v); err != nil {
+		return nil, "invalid arguments: " + describe(err, t.in.Schema().Properties)
+	}
+	if !t.defaults {
+		return raw, ""
+	}
+	// The guest gets the client's own bytes for every value the client sent
+	// (numbers beyond float64 precision included) plus the defaults.
+	merged, err := withDefaults(raw, v)
+	if err != nil {
+		return nil, "invalid arguments: " + err.Error()
+	}
+	return merged, ""
+}
+
+// checkResult applies the output schema to a successful result and adds a
+// text item for clients that do not read structuredContent.
+func (t *tool) checkResult(res *mcp.CallToolResult) *mcp.CallToolResult {
+	if res.IsError {
+		return res
+	}
+	if res.StructuredContent == nil {
+		if t.out != nil {
+			return errorResult(fmt.Sprintf("tool %s/%s declares an outputSchema but returned no structuredContent", t.mod.Name(), t.man.Name))
+		}
+		return res
+	}
+	data, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that cannot be encoded: %v", t.mod.Name(), t.man.Name, err))
+	}
+	if t.out != nil {
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that is not JSON: %v", t.mod.Name(), t.man.Name, err))
+		}
+		if err := t.out.Validate(&v); err != nil {
+			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that does not match its outputSchema: %s", t.mod.Name(), t.man.Name, describe(err, t.out.Schema().Properties)))
+		}
+	}
+	for _, c := range res.Content {
+		if _, ok := c.(*mcp.TextContent); ok {
+			return res
+		}
+	}
+	res.Content = append(res.Content, &mcp.TextContent{Text: string(data)})
+	return res
+}
+
+// logCall reports the call and the tail of the guest's stderr.
+func (t *tool) logCall(out *runtime.Outcome, dropped int) {
+	l := t.reg.logger
+	attrs := []any{"tool", t.name, "module", t.mod.Name(), "took", out.Duration.Round(time.Microsecond)}
+	switch {
+	case out.Err != nil && out.Err.Kind != runtime.KindToolError:
+		l.Info("call failed", append(attrs, "kind", string(out.Err.Kind), "error", out.Err.Message)...)
+	case out.Err != nil:
+		l.Debug("call returned a tool error", attrs...)
+	default:
+		l.Debug("call", attrs...)
+	}
+	if dropped > 0 || out.EventsDropped > 0 {
+		l.Info("log and progress reports dropped", append(attrs, "slow_client", dropped, "over_limit", out.EventsDropped)...)
+	}
+	if t.reg.stderrLog > 0 && len(out.Stderr) > 0 {
+		tail, cut := out.Stderr, out.StderrDropped
+		if len(tail) > t.reg.stderrLog {
+			cut += int64(len(tail) - t.reg.stderrLog)
+			tail = tail[len(tail)-t.reg.stderrLog:]
+		}
+		l.Info("guest stderr", append(attrs, "stderr", strings.ToValidUTF8(string(tail), "\uFFFD"), "earlier_bytes_dropped", cut)...)
+	}
+}
+
+// logPanic logs a recovered panic; a logger that panics too is ignored.
+func (t *tool) logPanic(p any) {
+	defer func() { _ = recover() }()
+	t.reg.logger.Error("panic in tool call", "tool", t.name, "module", t.mod.Name(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+}

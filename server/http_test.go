@@ -1,0 +1,265 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/runtime"
+	"github.com/wasmgate/wasmgate/server"
+)
+
+// serveHTTP serves mods over streamable HTTP at URL/mcp and legacy SSE at
+// URL/sse, as wasmgate serve --http does.
+func serveHTTP(t *testing.T, stateless bool, opts *server.Options, mods ...string) string {
+	t.Helper()
+	s, reg, err := server.New(nil, modules(t, mods...), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(*http.Request) *mcp.Server { return s }
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", reg.CancelOnDisconnect(mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{Stateless: stateless})))
+	mux.Handle("/sse", mcp.NewSSEHandler(get, nil))
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+func httpClient(t testing.TB, transport mcp.Transport, copts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-client"}, copts).Connect(context.Background(), transport, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func TestHTTP(t *testing.T) {
+	for _, stateless := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stateless=%t", stateless), func(t *testing.T) {
+			url := serveHTTP(t, stateless, &server.Options{Limits: hostileLimits}, "textstats", "hash", "echo", "trap", "loop", "notify")
+			var n notes
+			cs := httpClient(t, &mcp.StreamableClientTransport{Endpoint: url + "/mcp"}, n.options())
+			t.Logf("protocol %s", cs.InitializeResult().ProtocolVersion)
+
+			res, err := cs.ListTools(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Tools) != 9 {
+				t.Errorf("listed %d tools, want 9", len(res.Tools))
+			}
+			checkWordCount(t, cs, "over HTTP")
+			checkSHA256(t, cs, "over HTTP")
+			wantError(t, call(t, cs, "sha256", map[string]any{}), `invalid arguments: "text": missing (required)`)
+			wantError(t, call(t, cs, "trap", nil), "the tool crashed")
+			wantError(t, call(t, cs, "loop", nil), "did not finish within its time limit")
+			checkSHA256(t, cs, "after hostile calls")
+
+			// 2026-07-28 (stateless only) takes the log level in _meta,
+			// earlier revisions from logging/setLevel.
+			params := &mcp.CallToolParams{Name: "notify", Meta: mcp.Meta{mcp.MetaKeyLogLevel: "info"}}
+			params.SetProgressToken(42)
+			if cs.InitializeResult().ProtocolVersion < "2026-07-28" {
+				if err := cs.SetLoggingLevel(context.Background(), &mcp.SetLoggingLevelParams{Level: "info"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := cs.CallTool(context.Background(), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantOK(t, r)
+			logs, progress := n.take(2, 3)
+			if d := diff([]string{"notify info notify: info", "notify warning notify: warning"}, logs); d != "" {
+				t.Errorf("logs %s", d)
+			}
+			if d := diff([]string{"42 1/3 step 1", "42 2/3 step 2", "42 3/3 step 3"}, progress); d != "" {
+				t.Errorf("progress %s", d)
+			}
+		})
+	}
+}
+
+func TestSSE(t *testing.T) {
+	url := serveHTTP(t, false, nil, "textstats", "hash")
+	cs := httpClient(t, &mcp.SSEClientTransport{Endpoint: url + "/sse"}, nil)
+	checkWordCount(t, cs, "over SSE")
+	checkSHA256(t, cs, "over SSE")
+}
+
+func checkSHA256(t testing.TB, cs *mcp.ClientSession, input string) {
+	t.Helper()
+	res := call(t, cs, "sha256", map[string]any{"text": input})
+	wantOK(t, res)
+	var got struct{ SHA256 string }
+	structured(t, res, &got)
+	if got.SHA256 != sha256Hex(input) {
+		t.Errorf("sha256(%q) = %q", input, got.SHA256)
+	}
+}
+
+func checkWordCount(t testing.TB, cs *mcp.ClientSession, input string) {
+	t.Helper()
+	res := call(t, cs, "word_count", map[string]any{"text": input})
+	wantOK(t, res)
+	var got struct{ Words int }
+	structured(t, res, &got)
+	if got.Words != len(strings.Fields(input)) {
+		t.Errorf("word_count(%q) = %d", input, got.Words)
+	}
+}
+
+// Many sessions at once, each with several calls in flight, while a hostile
+// call runs (stateful case): every answer is right and the hostile call
+// holds nothing up.
+func TestHTTPManySessions(t *testing.T) {
+	for _, stateless := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stateless=%t", stateless), func(t *testing.T) {
+			url := serveHTTP(t, stateless, &server.Options{Limits: runtime.Limits{Timeout: 3 * time.Second}}, "textstats", "hash", "loop")
+			hostileDone := make(chan *mcp.CallToolResult, 1)
+			if !stateless {
+				hostile := httpClient(t, &mcp.StreamableClientTransport{Endpoint: url + "/mcp"}, nil)
+				go func() { hostileDone <- call(t, hostile, "loop", nil) }()
+			}
+
+			const sessions, perSession = 20, 10
+			start := time.Now()
+			var wg sync.WaitGroup
+			for s := range sessions {
+				cs := httpClient(t, &mcp.StreamableClientTransport{Endpoint: url + "/mcp"}, nil)
+				for c := range perSession {
+					wg.Go(func() {
+						input := fmt.Sprintf("session %d call %d%s", s, c, strings.Repeat(" x", c))
+						if c%2 == 0 {
+							checkSHA256(t, cs, input)
+						} else {
+							checkWordCount(t, cs, input)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			t.Logf("%d calls over %d sessions took %s", sessions*perSession, sessions, time.Since(start))
+			if stateless {
+				return
+			}
+			select {
+			case <-hostileDone:
+				t.Error("the looping call ended before the others: they waited for it")
+			default:
+			}
+			wantError(t, <-hostileDone, "did not finish within its time limit of 3s")
+		})
+	}
+}
+
+// rawSession speaks streamable HTTP by hand, as curl would.
+type rawSession struct {
+	t       *testing.T
+	url, id string
+}
+
+func (r *rawSession) post(ctx context.Context, body string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if r.id != "" {
+		req.Header.Set("Mcp-Session-Id", r.id)
+		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	}
+	return http.DefaultClient.Do(req)
+}
+
+func (r *rawSession) initialize() {
+	r.t.Helper()
+	resp, err := r.post(context.Background(), `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	readEvent(r.t, resp)
+	r.id = resp.Header.Get("Mcp-Session-Id")
+	if r.id == "" {
+		r.t.Fatal("no Mcp-Session-Id")
+	}
+	resp, err = r.post(context.Background(), `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		r.t.Fatalf("notifications/initialized: %s", resp.Status)
+	}
+}
+
+// readEvent returns the data of the first SSE event (or the JSON body).
+func readEvent(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			return data
+		}
+		if strings.HasPrefix(sc.Text(), "{") {
+			return sc.Text()
+		}
+	}
+	t.Fatalf("no event in response: %v", sc.Err())
+	return ""
+}
+
+// A client that drops the HTTP request carrying a call, without sending
+// notifications/cancelled, gets its guest stopped: the stateful session
+// would otherwise run it to its time limit.
+func TestHTTPDisconnectCancels(t *testing.T) {
+	rec := &logRecorder{}
+	url := serveHTTP(t, false, &server.Options{Limits: runtime.Limits{Timeout: time.Minute}, Logger: slog.New(rec)}, "sleep", "hash")
+	r := &rawSession{t: t, url: url + "/mcp"}
+	r.initialize()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	resp, err := r.post(ctx, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"sleep","arguments":{}}}`)
+	if err == nil {
+		// Headers may come before the result; the body read then fails.
+		_, err = bufio.NewReader(resp.Body).ReadString('\x00')
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("the call was answered")
+	}
+	s := rec.waitFor(t, 2*time.Second, "call failed", "tool=sleep", "kind=cancelled")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("guest stopped after %s", d)
+	}
+	t.Log(s)
+
+	// The session goes on.
+	resp, err = r.post(context.Background(), `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"sha256","arguments":{"text":"hello"}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data := readEvent(t, resp); !strings.Contains(data, sha256Hex("hello")) {
+		t.Errorf("sha256 after the dropped call: %s", data)
+	}
+}

@@ -1,0 +1,430 @@
+// Package server serves the tools of wasmgate modules to MCP clients through
+// the official Go SDK, github.com/modelcontextprotocol/go-sdk.
+//
+// [Add] registers every tool of every module on an existing *mcp.Server, so a
+// Go program that already serves its own tools adds sandboxed ones in a few
+// lines; [New] creates a server and adds them. The server then runs on any
+// go-sdk transport: stdio, streamable HTTP, the legacy SSE transport or in
+// memory.
+//
+//	rt, err := runtime.New(ctx, nil)
+//	...
+//	mod, err := rt.Load(ctx, "hash.wasm")
+//	...
+//	s := mcp.NewServer(&mcp.Implementation{Name: "my-server"}, nil)
+//	reg, err := server.Add(s, []*runtime.Module{mod}, nil)
+//	...
+//	err = s.Run(ctx, &mcp.StdioTransport{})
+//
+// # A call
+//
+// Before a guest runs, its arguments are checked against the tool's
+// inputSchema and the schema's defaults are filled in; a violation is a tool
+// error (a result with isError set) that names the field, such as
+// `invalid arguments: "text": missing (required)`, and the guest does not
+// run. The guest then runs in a fresh sandbox under the limits of
+// [Options.Limits], narrowed by its manifest. Every way it can fail (time,
+// memory, output, trap, exit, a malformed result, a panic in wasmgate) comes
+// back as a tool error that says what happened; the handler never returns a
+// protocol error for a guest's failure. When the tool declares an
+// outputSchema, a successful result's structuredContent must match it, else
+// the result is a tool error saying so; a result with structuredContent and
+// no text content also gets the JSON as a text item, for older clients.
+//
+// The guest's log and progress reports reach the client as MCP logging
+// notifications (logger name: the module's name, filtered by the level the
+// client set) and progress notifications (only when the request carried a
+// progress token). They are queued, never waited for: a slow client cannot
+// hold a guest. The tail of the guest's stderr goes to [Options.Logger].
+//
+// # Cancellation
+//
+// A call is cancelled, and its guest stopped at its next loop head or host
+// call, when the client sends notifications/cancelled, when the session ends
+// (stdio EOF, SSE stream closed, session deleted) and, over streamable HTTP,
+// when the client drops the HTTP request that carries the call: wrap the
+// streamable handler with [Registry.CancelOnDisconnect] for that last case.
+//
+// # Tool names
+//
+// A tool is served under the name in its manifest. When two or more modules
+// declare the same tool name, every one of them is served as
+// "<module>_<tool>" (so the names do not depend on the order modules are
+// given in) and a warning naming the modules is logged. If such a prefixed
+// name is still taken, by another tool's own name or another prefixed name,
+// the prefixed tool is skipped with an error naming both. A module whose
+// name is already used by an earlier module in the list is refused whole.
+// Add sees only the modules it is given: the go-sdk replaces a tool of the
+// same name without a word, so give Add every module at once and do not
+// reuse its tool names for tools of your own.
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/runtime"
+)
+
+// Options configures how modules are served. The zero value is ready to use.
+type Options struct {
+	// Limits is the operator's ceiling for every call: a module's manifest
+	// may ask for less, never more. If a field is zero, it defaults to the
+	// Runtime's limit (runtime.DefaultLimits unless the Runtime was
+	// configured otherwise).
+	Limits runtime.Limits
+
+	// Logger receives what the server does: renamed and refused tools
+	// (warn, error), failed calls (info), every call (debug) and the tail of
+	// each call's guest stderr (info).
+	// If nil, defaults to discarding everything.
+	Logger *slog.Logger
+
+	// StderrLog is how many bytes of a call's guest stderr, from the end, are
+	// written to Logger. If zero, defaults to DefaultStderrLog; a negative
+	// value logs none.
+	StderrLog int
+}
+
+// DefaultStderrLog is the default for Options.StderrLog.
+const DefaultStderrLog = 4 << 10
+
+// MaxToolName is the longest tool name served: MCP clients expect 1 to 128
+// characters.
+const MaxToolName = 128
+
+// Tool is a tool Add registered.
+type Tool struct {
+	// Name is the name clients call the tool by: the name in the manifest,
+	// or "<module>_<tool>" when several modules declare that name.
+	Name string
+	// Module is the module that runs it.
+	Module *runtime.Module
+	// Manifest is the tool's entry in the module's manifest.
+	Manifest *abi.Tool
+}
+
+// Registry is what Add registered on one server: the tools, the warnings
+// about renamed tools, and the calls in flight (see CancelOnDisconnect).
+type Registry struct {
+	tools     []Tool
+	modules   []*runtime.Module
+	warnings  []string
+	logger    *slog.Logger
+	limits    runtime.Limits
+	stderrLog int
+	calls     *tracker
+}
+
+// Tools lists the tools served, module by module in the order the modules
+// were given, each module's tools in manifest order.
+func (r *Registry) Tools() []Tool { return slices.Clone(r.tools) }
+
+// Modules lists the modules served (those not refused), in the order given.
+func (r *Registry) Modules() []*runtime.Module { return slices.Clone(r.modules) }
+
+// Warnings lists what was served differently from its manifest: each tool
+// name declared by several modules and the names it is served under.
+func (r *Registry) Warnings() []string { return slices.Clone(r.warnings) }
+
+// Add registers every tool of mods on s, using mcp.Server.AddTool with
+// wasmgate's own argument validation, output checks and limits. opts may be
+// nil.
+//
+// Add serves everything it can. The Registry is never nil and says what is
+// served; the error, when not nil, joins one error per module refused or
+// tool skipped (see the package documentation for the naming rules). Both
+// are also logged to opts.Logger.
+func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error) {
+	if s == nil {
+		panic("server.Add: nil *mcp.Server")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.StderrLog == 0 {
+		o.StderrLog = DefaultStderrLog
+	}
+	r := &Registry{logger: o.Logger, limits: o.Limits, stderrLog: o.StderrLog, calls: newTracker()}
+
+	p := planNames(mods)
+	r.modules, r.warnings = p.modules, p.warnings
+	errs := p.errs
+	for _, w := range p.warnings {
+		r.logger.Warn(w)
+	}
+	for _, e := range p.entries {
+		t, err := r.newTool(e)
+		if err == nil {
+			err = addTool(s, t)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tool %s of module %s (%s) skipped: %w", e.tool.Name, e.mod.Name(), e.mod.Path(), err))
+			continue
+		}
+		r.tools = append(r.tools, Tool{Name: e.name, Module: e.mod, Manifest: e.tool})
+	}
+	for _, err := range errs {
+		r.logger.Error(err.Error())
+	}
+	return r, errors.Join(errs...)
+}
+
+// New creates a server (mcp.NewServer with default options) and adds the
+// tools of mods to it, as Add does. If impl is nil, it defaults to
+// {Name: "wasmgate", Version: the wasmgate module's version}.
+func New(impl *mcp.Implementation, mods []*runtime.Module, opts *Options) (*mcp.Server, *Registry, error) {
+	if impl == nil {
+		impl = &mcp.Implementation{Name: "wasmgate", Version: moduleVersion()}
+	}
+	s := mcp.NewServer(impl, nil)
+	r, err := Add(s, mods, opts)
+	return s, r, err
+}
+
+// moduleVersion is wasmgate's version as recorded in the build, or "dev".
+func moduleVersion() string {
+	const path = "github.com/wasmgate/wasmgate"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	v := ""
+	if bi.Main.Path == path {
+		v = bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == path {
+			v = d.Version
+		}
+	}
+	if v == "" || v == "(devel)" {
+		return "dev"
+	}
+	return v
+}
+
+// tool is one served tool with everything its calls need, prepared once.
+type tool struct {
+	reg      *Registry
+	name     string // served name
+	mod      *runtime.Module
+	man      *abi.Tool
+	in       *jsonschema.Resolved
+	defaults bool // the input schema declares a default somewhere
+	out      *jsonschema.Resolved
+	def      *mcp.Tool
+}
+
+// newTool resolves the tool's schemas and builds its MCP definition.
+func (r *Registry) newTool(e entry) (*tool, error) {
+	t := &tool{reg: r, name: e.name, mod: e.mod, man: e.tool}
+	var err error
+	if t.in, err = abi.ResolveSchema(e.tool.InputSchema); err != nil {
+		return nil, fmt.Errorf("inputSchema: %w", err)
+	}
+	t.defaults = hasDefault(e.tool.InputSchema)
+	if len(e.tool.OutputSchema) > 0 {
+		var s jsonschema.Schema
+		if err := json.Unmarshal(e.tool.OutputSchema, &s); err != nil {
+			return nil, fmt.Errorf("outputSchema: %w", err)
+		}
+		if t.out, err = s.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
+			return nil, fmt.Errorf("outputSchema: %w", err)
+		}
+	}
+	t.def = mcpTool(e.name, e.mod, e.tool)
+	return t, nil
+}
+
+// addTool registers t on s, turning the SDK's panics on a schema it does
+// not accept into an error.
+func addTool(s *mcp.Server, t *tool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the MCP SDK refused it: %v", p)
+		}
+	}()
+	s.AddTool(t.def, t.handle)
+	return nil
+}
+
+// mcpTool maps a manifest tool to its MCP definition.
+func mcpTool(name string, m *runtime.Module, t *abi.Tool) *mcp.Tool {
+	def := &mcp.Tool{
+		Name:        name,
+		Title:       t.Title,
+		Description: t.Description,
+		InputSchema: objectSchema(t.InputSchema),
+		Meta:        mcp.Meta{"wasmgate/module": m.Name(), "wasmgate/tool": t.Name},
+	}
+	if len(t.OutputSchema) > 0 {
+		def.OutputSchema = t.OutputSchema
+	}
+	if a := t.Annotations; a != nil {
+		def.Annotations = &mcp.ToolAnnotations{
+			Title:           a.Title,
+			DestructiveHint: a.DestructiveHint,
+			OpenWorldHint:   a.OpenWorldHint,
+			ReadOnlyHint:    a.ReadOnlyHint != nil && *a.ReadOnlyHint,
+			IdempotentHint:  a.IdempotentHint != nil && *a.IdempotentHint,
+		}
+	}
+	for _, ic := range t.Icons {
+		def.Icons = append(def.Icons, mcp.Icon{Source: ic.Src, MIMEType: ic.MIMEType, Sizes: ic.Sizes, Theme: mcp.IconTheme(ic.Theme)})
+	}
+	return def
+}
+
+// objectSchema returns the input schema as the SDK wants it: a manifest may
+// write "type": ["object"], which the SDK rejects, so that becomes
+// "type": "object".
+func objectSchema(raw json.RawMessage) any {
+	var probe struct {
+		Type json.RawMessage `json:"type"`
+	}
+	if json.Unmarshal(raw, &probe) != nil || bytes.HasPrefix(bytes.TrimSpace(probe.Type), []byte(`"`)) {
+		return raw
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	m["type"] = "object"
+	return m
+}
+
+// hasDefault reports whether a schema declares "default" anywhere.
+func hasDefault(raw json.RawMessage) bool {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case map[string]any:
+			if _, ok := v["default"]; ok {
+				return true
+			}
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
+}
+
+// entry is one tool to register under name.
+type entry struct {
+	name string
+	mod  *runtime.Module
+	tool *abi.Tool
+}
+
+type plan struct {
+	modules  []*runtime.Module
+	entries  []entry
+	warnings []string
+	errs     []error
+}
+
+// planNames applies the naming rules of the package documentation.
+func planNames(mods []*runtime.Module) plan {
+	var p plan
+	byName := map[string]*runtime.Module{}
+	for i, m := range mods {
+		if m == nil {
+			p.errs = append(p.errs, fmt.Errorf("module %d of %d is nil", i+1, len(mods)))
+			continue
+		}
+		if first, dup := byName[m.Name()]; dup {
+			p.errs = append(p.errs, fmt.Errorf("module %s (%s) refused: module %s (%s) has the same name; module names must be unique, rename one in its manifest", m.Name(), m.Path(), first.Name(), first.Path()))
+			continue
+		}
+		byName[m.Name()] = m
+		p.modules = append(p.modules, m)
+	}
+
+	declarers := map[string][]string{} // tool name -> module names
+	for _, m := range p.modules {
+		for _, t := range m.Manifest().Tools {
+			declarers[t.Name] = append(declarers[t.Name], m.Name())
+		}
+	}
+	warned := map[string]bool{}
+	for _, m := range p.modules {
+		for i := range m.Manifest().Tools {
+			t := &m.Manifest().Tools[i]
+			name := t.Name
+			if mods := declarers[t.Name]; len(mods) > 1 {
+				name = m.Name() + "_" + t.Name
+				if !warned[t.Name] {
+					warned[t.Name] = true
+					sorted := slices.Sorted(slices.Values(mods))
+					served := make([]string, len(sorted))
+					for k, mn := range sorted {
+						served[k] = mn + "_" + t.Name
+					}
+					p.warnings = append(p.warnings, fmt.Sprintf("tool name %q is declared by modules %s: serving them as %s", t.Name, strings.Join(sorted, ", "), strings.Join(served, ", ")))
+				}
+			}
+			p.entries = append(p.entries, entry{name: name, mod: m, tool: t})
+		}
+	}
+
+	// A prefixed name may still be taken; such tools are skipped.
+	taken := map[string][]int{}
+	for i, e := range p.entries {
+		taken[e.name] = append(taken[e.name], i)
+	}
+	kept := p.entries[:0:0]
+	for i, e := range p.entries {
+		prefixed := e.name != e.tool.Name
+		if len(e.name) > MaxToolName {
+			p.errs = append(p.errs, fmt.Errorf("tool %s of module %s (%s) skipped: its prefixed name %q is longer than %d characters; rename the tool or the module", e.tool.Name, e.mod.Name(), e.mod.Path(), e.name, MaxToolName))
+			continue
+		}
+		if prefixed && len(taken[e.name]) > 1 {
+			for _, j := range taken[e.name] {
+				if j != i {
+					o := p.entries[j]
+					p.errs = append(p.errs, fmt.Errorf("tool %s of module %s (%s) skipped: its prefixed name %q is also the name of tool %s of module %s (%s)", e.tool.Name, e.mod.Name(), e.mod.Path(), e.name, o.tool.Name, o.mod.Name(), o.mod.Path()))
+					break
+				}
+			}
+			continue
+		}
+		kept = append(kept, e)
+	}
+	p.entries = kept
+	return p
+}
+
+// errorResult is a tool error with one text item.
+func errorResult(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}
