@@ -438,14 +438,8 @@ func (v *validator) icons(path string, icons []Icon) {
 
 func (v *validator) permissions(p *Permissions) {
 	for i, h := range p.Network {
-		if !hostRE.MatchString(h) {
-			v.add(fmt.Sprintf("permissions.network[%d]", i), fmt.Sprintf("%q is not a host pattern: use a host name, *.domain, or either with :PORT", h))
-			continue
-		}
-		if _, port, ok := strings.Cut(h, ":"); ok {
-			if n, _ := strconv.Atoi(port); n < 1 || n > 65535 {
-				v.add(fmt.Sprintf("permissions.network[%d]", i), fmt.Sprintf("port %s is out of range 1-65535", port))
-			}
+		if err := CheckHostPattern(h); err != nil {
+			v.add(fmt.Sprintf("permissions.network[%d]", i), err.Error())
 		}
 	}
 	for i, f := range p.Files {

@@ -1,0 +1,238 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/runtime"
+)
+
+const example = `
+defaults:
+  limits: {memory: 128MiB, timeout: 10s, output: 4MiB}
+modules:
+  fetch:
+    network: {allow: ["api.example.com", "*.example.org:443"], private: false}
+    files: [{host: ./data, guest: /data, mode: ro}]
+    env: {LANG: C.UTF-8}
+    secrets: {TOKEN: env:GITHUB_TOKEN}
+    kv: {quota: 16MiB}
+    sampling: false
+    elicitation: false
+    limits: {timeout: 30s}
+    tools:
+      fetch_raw: {network: {allow: ["api.example.com"]}}
+`
+
+func testDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestParseExample(t *testing.T) {
+	dir := testDir(t)
+	p, err := Parse([]byte(example), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Modules["fetch"]
+	if p.Defaults.Limits.Memory != 128<<20 || time.Duration(m.Limits.Timeout) != 30*time.Second {
+		t.Errorf("limits: %+v %+v", p.Defaults.Limits, m.Limits)
+	}
+	if m.Files[0].Host != filepath.Join(dir, "data") {
+		t.Errorf("relative host path not resolved against the policy's directory: %s", m.Files[0].Host)
+	}
+	if m.Tools["fetch_raw"].Network.Allow[0] != "api.example.com" || m.KV.Quota != 16<<20 || m.Env["LANG"] != "C.UTF-8" {
+		t.Errorf("module: %+v", m)
+	}
+	if p, err := Parse(nil, dir); err != nil || len(p.Modules) != 0 {
+		t.Errorf("empty policy: %v", err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	dir := testDir(t)
+	os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644)
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown top-level key", "module: {}", []string{"line 1", "module"}},
+		{"unknown module key", "modules:\n  m:\n    netwrok: {}", []string{"line 3", "netwrok"}},
+		{"unknown nested key", "modules:\n  m:\n    network: {alow: [x.com]}", []string{"line 3", "alow"}},
+		{"bad size", "defaults:\n  limits: {memory: lots}", []string{"line 2", "invalid size"}},
+		{"bad duration", "modules:\n  m:\n    limits: {timeout: forever}", []string{"line 3", "invalid duration"}},
+		{"bad host pattern", "modules:\n  m:\n    network: {allow: ['http://x.com']}", []string{"modules.m.network.allow[0]", "not a host pattern"}},
+		{"bad port", "modules:\n  m:\n    network: {allow: ['x.com:70000']}", []string{"out of range"}},
+		{"missing host dir", "modules:\n  m:\n    files: [{host: ./nope, guest: /d}]", []string{"modules.m.files[0].host", "no such file"}},
+		{"host is a file", "modules:\n  m:\n    files: [{host: ./afile, guest: /d}]", []string{"not a directory"}},
+		{"relative guest", "modules:\n  m:\n    files: [{host: ./data, guest: d}]", []string{"files[0].guest", "absolute"}},
+		{"bad mode", "modules:\n  m:\n    files: [{host: ./data, guest: /d, mode: wo}]", []string{"files[0].mode", `"wo"`}},
+		{"bad secret ref", "modules:\n  m:\n    secrets: {T: GITHUB_TOKEN}", []string{"modules.m.secrets.T", "env:VARIABLE or file:PATH"}},
+		{"env pass-through of an unset variable", "modules:\n  m:\n    env: [WASMGATE_SURELY_UNSET]", []string{"WASMGATE_SURELY_UNSET is not set"}},
+		{"nested tools", "modules:\n  m:\n    tools:\n      t:\n        tools: {u: {}}", []string{"cannot be nested"}},
+		{"not yaml", "modules: [", []string{"line 1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), dir)
+			if err == nil {
+				t.Fatal("Parse succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestCheckRejectsGrantsForUnloadedModules(t *testing.T) {
+	p, err := Parse([]byte("modules:\n  fetch: {tools: {nope: {}}}\n  fecth: {}"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Check(map[string]*abi.Manifest{"fetch": {Name: "fetch", Tools: []abi.Tool{{Name: "fetch"}}}})
+	for _, w := range []string{`no module named "fecth" is loaded (loaded: fetch)`, `module fetch has no tool "nope"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("Check error %v does not say %q", err, w)
+		}
+	}
+}
+
+func manifest(perms abi.Permissions, tools ...string) *abi.Manifest {
+	m := &abi.Manifest{ABI: 1, Name: "fetch", Permissions: perms}
+	for _, t := range tools {
+		m.Tools = append(m.Tools, abi.Tool{Name: t})
+	}
+	return m
+}
+
+func resolve(ref string) (string, error) {
+	if ref == "env:GITHUB_TOKEN" {
+		return "s3cret-value", nil
+	}
+	return "", fmt.Errorf("cannot resolve %s", ref)
+}
+
+func TestGrantsAreTheNarrowerOfRequestAndPolicy(t *testing.T) {
+	dir := testDir(t)
+	p, err := Parse([]byte(example), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := manifest(abi.Permissions{
+		Network: []string{"*.example.com", "docs.example.org", "other.net"},
+		Files:   []abi.FileMount{{Guest: "/data", Mode: "rw"}, {Guest: "/cache", Mode: "rw"}},
+		Env:     []string{"LANG", "HOME"},
+		Secrets: []string{"TOKEN"},
+		KV:      true,
+	}, "fetch", "fetch_raw")
+	g, err := p.Grants(man, &Options{ResolveSecret: resolve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := g.Tools["fetch"]
+	if got := fmt.Sprint(fetch.Network.Allow); got != "[api.example.com docs.example.org:443]" {
+		t.Errorf("network = %s", got)
+	}
+	if len(fetch.Mounts) != 1 || fetch.Mounts[0].GuestPath != "/data" || fetch.Mounts[0].Writable {
+		t.Errorf("mounts = %+v: /data must be read-only (the policy says ro), /cache not mounted", fetch.Mounts)
+	}
+	if len(fetch.Env) != 1 || fetch.Env["LANG"] != "C.UTF-8" {
+		t.Errorf("env = %v", fetch.Env)
+	}
+	if fetch.Secrets["TOKEN"] != "s3cret-value" || fetch.KV == nil || fetch.KV.Quota != 16<<20 {
+		t.Errorf("secrets/kv = %v %+v", fetch.Secrets, fetch.KV)
+	}
+	if fetch.Sampling || fetch.Elicitation {
+		t.Error("sampling or elicitation granted without both sides saying so")
+	}
+	if raw := g.Tools["fetch_raw"]; fmt.Sprint(raw.Network.Allow) != "[api.example.com]" {
+		t.Errorf("tool narrowing: fetch_raw network = %v", raw.Network.Allow)
+	}
+	if g.Limits.Timeout != 30*time.Second || g.Limits.Memory != 128<<20 {
+		t.Errorf("limits = %+v", g.Limits)
+	}
+	if len(g.Report) == 0 || g.Report[0].Capability != "network" {
+		t.Errorf("report = %+v", g.Report)
+	}
+}
+
+func TestNothingIsGrantedByDefault(t *testing.T) {
+	man := manifest(abi.Permissions{Network: []string{"api.example.com"}, KV: true, Sampling: true, Env: []string{"HOME"}}, "t")
+	for name, p := range map[string]*Policy{"no policy": nil, "empty policy": {}} {
+		g, err := p.Grants(man, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := g.Tools["t"]
+		if got.Network != nil || got.KV != nil || got.Sampling || len(got.Env) != 0 || len(got.Mounts) != 0 {
+			t.Errorf("%s: granted %+v", name, got)
+		}
+	}
+	// A grant the module did not ask for is not given, and is reported.
+	p := &Policy{Modules: map[string]*Module{"fetch": {KV: &KV{}, Network: &Network{Allow: []string{"x.com"}}}}}
+	g, _ := p.Grants(manifest(abi.Permissions{}, "t"), nil)
+	if g.Tools["t"].KV != nil || g.Tools["t"].Network != nil || len(g.Warnings) != 2 {
+		t.Errorf("unrequested grants: %+v warnings %q", g.Tools["t"], g.Warnings)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("WASMGATE_TEST_LANG", "de_DE")
+	m, err := FromFlags([]string{"api.example.com"}, true, []string{dir + ":/data:rw"}, []string{"WASMGATE_TEST_LANG", "X=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := manifest(abi.Permissions{Network: []string{"api.example.com"}, Files: []abi.FileMount{{Guest: "/data", Mode: "rw"}}, Env: []string{"WASMGATE_TEST_LANG", "X"}}, "t")
+	g, err := (*Policy)(nil).Grants(man, &Options{Flags: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := g.Tools["t"]
+	if !got.Network.Private || got.Network.Allow[0] != "api.example.com" || !got.Mounts[0].Writable || got.Env["WASMGATE_TEST_LANG"] != "de_DE" || got.Env["X"] != "1" {
+		t.Errorf("grant from flags: %+v", got)
+	}
+	for _, bad := range []struct {
+		net, mount, env []string
+		want            string
+	}{
+		{net: []string{"http://x"}, want: "--allow-net"},
+		{mount: []string{"/nonexistent-dir:/d"}, want: "no such file"},
+		{mount: []string{dir}, want: "HOSTDIR:GUESTDIR"},
+		{mount: []string{dir + ":d"}, want: "absolute"},
+		{env: []string{"WASMGATE_SURELY_UNSET"}, want: "not set"},
+	} {
+		if _, err := FromFlags(bad.net, false, bad.mount, bad.env); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("FromFlags(%v %v %v) = %v, want %q", bad.net, bad.mount, bad.env, err, bad.want)
+		}
+	}
+	if m, err := FromFlags(nil, false, nil, nil); m != nil || err != nil {
+		t.Errorf("no flags: %+v %v", m, err)
+	}
+}
+
+func TestSecretResolutionErrorsNameTheSecret(t *testing.T) {
+	p := &Policy{Modules: map[string]*Module{"fetch": {Secrets: map[string]string{"TOKEN": "env:MISSING"}}}}
+	_, err := p.Grants(manifest(abi.Permissions{Secrets: []string{"TOKEN"}}, "t"), &Options{ResolveSecret: resolve})
+	if err == nil || !strings.Contains(err.Error(), "module fetch: secret TOKEN") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+var _ = runtime.Grant{}
