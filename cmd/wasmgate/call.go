@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/audit"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -52,6 +53,14 @@ func (s *sizeFlag) Set(v string) error {
 	return nil
 }
 
+// openAudit opens the audit log, or returns nil (which records nothing).
+func openAudit(path string) (*audit.Log, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return audit.Open(path)
+}
+
 // newRuntime creates the runtime a command uses; -v logs to stderr.
 func newRuntime(ctx context.Context, e *env, verbose bool) (*runtime.Runtime, error) {
 	cfg := runtime.NewConfig()
@@ -80,6 +89,9 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "call")
 	var lf limitFlags
 	lf.register(fs)
+	var gf grantFlags
+	gf.register(fs)
+	auditFile := fs.String("audit", "", "append a JSON line describing the call to `FILE`")
 	verbose := fs.Bool("v", false, "print the guest's log, progress and stderr to stderr")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -107,6 +119,18 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		}
 	}
 
+	pol, popts, err := gf.load()
+	if err != nil {
+		e.errorf("call: %v", err)
+		return exitUsage
+	}
+	auditLog, err := openAudit(*auditFile)
+	if err != nil {
+		e.errorf("call: %v", err)
+		return exitUsage
+	}
+	defer auditLog.Close()
+
 	rt, err := newRuntime(ctx, e, *verbose)
 	if err != nil {
 		e.errorf("call: %v", err)
@@ -119,11 +143,20 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		printFieldErrors(e, err)
 		return exitUsage
 	}
-	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: lf.limits()}
+	grants, err := grantsFor(pol, popts, mod.Manifest())
+	if err != nil {
+		e.errorf("call: %v", err)
+		return exitUsage
+	}
+	mg := grants[mod.Name()]
+	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: lf.limits().Or(mg.Limits), Grant: mg.Tools[tool]}
 	if *verbose {
 		c.Events = stderrEvents{e.stderr}
 	}
 	out, err := mod.Call(ctx, c)
+	if err == nil {
+		auditLog.Record(audit.EntryFor("cli", mod, tool, out))
+	}
 	if err != nil {
 		if errors.Is(err, runtime.ErrUnknownTool) {
 			names := make([]string, len(mod.Manifest().Tools))

@@ -132,7 +132,7 @@ func TestInspect(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"module    textstats", "word_count", "regex_search", "text (string, required)", "permissions requested", "none", "wasmgate.log (func)", "_start func"} {
+	for _, want := range []string{"module    textstats", "word_count", "regex_search", "text (string, required)", "none requested, none granted", "wasmgate.log (func)", "_start func"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -21,6 +22,8 @@ type inspectReport struct {
 	ManifestSource string           `json:"manifestSource"`
 	Manifest       *abi.Manifest    `json:"manifest"`
 	Limits         inspectLimits    `json:"limits"`
+	Permissions    []policy.Line    `json:"permissions"`
+	GrantWarnings  []string         `json:"grantWarnings,omitempty"`
 	Imports        []runtime.Import `json:"imports"`
 	Exports        []runtime.Export `json:"exports"`
 }
@@ -39,12 +42,19 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	asJSON := fs.Bool("json", false, "print a JSON report instead of text")
 	var lf limitFlags
 	lf.register(fs)
+	var gf grantFlags
+	gf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
 	if len(pos) != 1 {
 		e.errorf("inspect needs one module file; see 'wasmgate inspect -h'")
+		return exitUsage
+	}
+	pol, popts, err := gf.load()
+	if err != nil {
+		e.errorf("inspect: %v", err)
 		return exitUsage
 	}
 	rt, err := newRuntime(ctx, e, false)
@@ -66,8 +76,18 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	if rep.Imports == nil {
 		rep.Imports = []runtime.Import{}
 	}
+	grants, err := grantsFor(pol, popts, mod.Manifest())
+	if err != nil {
+		e.errorf("inspect: %v", err)
+		return exitUsage
+	}
+	mg := grants[mod.Name()]
+	rep.Permissions, rep.GrantWarnings = mg.Report, mg.Warnings
+	if rep.Permissions == nil {
+		rep.Permissions = []policy.Line{}
+	}
 	rep.Limits.Requested = mod.Manifest().Limits
-	eff := mod.Limits(lf.limits())
+	eff := mod.Limits(lf.limits().Or(mg.Limits))
 	rep.Limits.Effective.Memory, rep.Limits.Effective.Timeout, rep.Limits.Effective.Output = eff.Memory, abi.Duration(eff.Timeout), eff.Output
 	if *asJSON {
 		if err := writeJSON(e.stdout, rep); err != nil {
@@ -76,11 +96,11 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
-	printInspect(e.stdout, &rep, mod)
+	printInspect(e.stdout, &rep, mod, mg)
 	return exitOK
 }
 
-func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module) {
+func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module, mg *policy.ModuleGrants) {
 	m := rep.Manifest
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "module\t%s %s\n", m.Name, m.Version)
@@ -138,39 +158,8 @@ func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module) {
 		}
 	}
 
-	fmt.Fprintf(w, "\npermissions requested\n")
-	p := m.Permissions
-	any := false
-	line := func(k, v string) { any = true; fmt.Fprintf(w, "  %-12s %s\n", k, v) }
-	if len(p.Network) > 0 {
-		line("network", strings.Join(p.Network, ", "))
-	}
-	for _, f := range p.Files {
-		mode := f.Mode
-		if mode == "" {
-			mode = "ro"
-		}
-		line("files", f.Guest+" ("+mode+")")
-	}
-	if len(p.Env) > 0 {
-		line("env", strings.Join(p.Env, ", "))
-	}
-	if len(p.Secrets) > 0 {
-		line("secrets", strings.Join(p.Secrets, ", "))
-	}
-	if p.KV {
-		line("kv", "yes")
-	}
-	if p.Sampling {
-		line("sampling", "yes")
-	}
-	if p.Elicitation {
-		line("elicitation", "yes")
-	}
-	if !any {
-		fmt.Fprintf(w, "  none\n")
-	}
-	fmt.Fprintf(w, "  (nothing is granted unless the operator's policy grants it)\n")
+	fmt.Fprintf(w, "\npermissions (nothing is granted unless the operator grants it)\n")
+	printGrants(w, mg, "  ")
 
 	fmt.Fprintf(w, "\nlimits       requested  effective\n")
 	req, eff := rep.Limits.Requested, rep.Limits.Effective
