@@ -6,7 +6,7 @@ VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 ADDR     ?= 127.0.0.1:8787
 
-.PHONY: all build test vet fmt-check guests guests-check runtime-testdata bench run clean
+.PHONY: all build test vet fmt-check guests guests-check runtime-testdata bench run clean fuzz
 
 all: build
 
@@ -54,3 +54,13 @@ bench:
 clean:
 	rm -rf bin bench.out
 	$(MAKE) -C guests clean
+
+## fuzz: run every fuzz target for FUZZTIME each (CI runs 20s smoke runs)
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done

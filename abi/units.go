@@ -3,6 +3,7 @@ package abi
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ var sizeUnits = []struct {
 	{"B", 1},
 }
 
+var sizeNumberRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
 // ParseSize parses a size such as "128MiB" or "4096".
 func ParseSize(s string) (Size, error) {
 	t := strings.TrimSpace(s)
@@ -33,7 +36,7 @@ func ParseSize(s string) (Size, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n < 0 || t == "" {
+	if err != nil || !sizeNumberRE.MatchString(t) {
 		return 0, fmt.Errorf("invalid size %q: want bytes or a number with KiB, MiB, GiB, KB, MB or GB", s)
 	}
 	v := n * float64(mult)
