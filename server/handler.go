@@ -41,8 +41,9 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		Tool:      t.man.Name,
 		Arguments: args,
 		Meta:      meta,
-		Limits:    t.reg.limits,
+		Limits:    t.limits,
 		Events:    ev,
+		Grant:     t.grant,
 	})
 	dropped := ev.finish()
 	if err != nil {
@@ -51,6 +52,13 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		return errorResult(err.Error()), nil
 	}
 	t.logCall(out, dropped)
+	if t.reg.opts.OnCall != nil {
+		session := ""
+		if req.Session != nil {
+			session = req.Session.ID()
+		}
+		t.reg.opts.OnCall(ctx, session, t.info, out)
+	}
 	if out.Err != nil {
 		return out.Result, nil
 	}

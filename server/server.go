@@ -61,6 +61,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +95,28 @@ type Options struct {
 	// written to Logger. If zero, defaults to DefaultStderrLog; a negative
 	// value logs none.
 	StderrLog int
+
+	// Configure, if not nil, is called once for each tool Add registers and
+	// says how its calls run: what they may use beyond the bare sandbox and
+	// their limits (an operator's policy, for instance).
+	// If nil, nothing is granted and every call runs under Limits.
+	Configure func(Tool) ToolConfig
+
+	// OnCall, if not nil, is called after each call that ran a guest, with
+	// the ID of the client's session ("" on transports without one) and
+	// what the call did: for an audit log, for instance. It runs before
+	// the result is sent, so it should be quick.
+	OnCall func(ctx context.Context, session string, t Tool, out *runtime.Outcome)
+}
+
+// ToolConfig is how the calls of one tool run.
+type ToolConfig struct {
+	// Grant is what the calls may use beyond the bare sandbox; nil grants
+	// nothing.
+	Grant *runtime.Grant
+	// Limits is the ceiling of the calls' limits; zero fields take
+	// Options.Limits.
+	Limits runtime.Limits
 }
 
 // DefaultStderrLog is the default for Options.StderrLog.
@@ -121,7 +144,7 @@ type Registry struct {
 	modules   []*runtime.Module
 	warnings  []string
 	logger    *slog.Logger
-	limits    runtime.Limits
+	opts      Options
 	stderrLog int
 	calls     *tracker
 }
@@ -159,7 +182,7 @@ func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error
 	if o.StderrLog == 0 {
 		o.StderrLog = DefaultStderrLog
 	}
-	r := &Registry{logger: o.Logger, limits: o.Limits, stderrLog: o.StderrLog, calls: newTracker()}
+	r := &Registry{logger: o.Logger, opts: o, stderrLog: o.StderrLog, calls: newTracker()}
 
 	p := planNames(mods)
 	r.modules, r.warnings = p.modules, p.warnings
@@ -176,7 +199,7 @@ func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error
 			errs = append(errs, fmt.Errorf("tool %s of module %s (%s) skipped: %w", e.tool.Name, e.mod.Name(), e.mod.Path(), err))
 			continue
 		}
-		r.tools = append(r.tools, Tool{Name: e.name, Module: e.mod, Manifest: e.tool})
+		r.tools = append(r.tools, t.info)
 	}
 	for _, err := range errs {
 		r.logger.Error(err.Error())
@@ -221,9 +244,12 @@ func moduleVersion() string {
 // tool is one served tool with everything its calls need, prepared once.
 type tool struct {
 	reg      *Registry
+	info     Tool
 	name     string // served name
 	mod      *runtime.Module
 	man      *abi.Tool
+	limits   runtime.Limits
+	grant    *runtime.Grant
 	in       *jsonschema.Resolved
 	defaults bool // the input schema declares a default somewhere
 	out      *jsonschema.Resolved
@@ -232,7 +258,11 @@ type tool struct {
 
 // newTool resolves the tool's schemas and builds its MCP definition.
 func (r *Registry) newTool(e entry) (*tool, error) {
-	t := &tool{reg: r, name: e.name, mod: e.mod, man: e.tool}
+	t := &tool{reg: r, info: Tool{Name: e.name, Module: e.mod, Manifest: e.tool}, name: e.name, mod: e.mod, man: e.tool, limits: r.opts.Limits}
+	if r.opts.Configure != nil {
+		cfg := r.opts.Configure(t.info)
+		t.grant, t.limits = cfg.Grant, cfg.Limits.Or(r.opts.Limits)
+	}
 	var err error
 	if t.in, err = abi.ResolveSchema(e.tool.InputSchema); err != nil {
 		return nil, fmt.Errorf("inputSchema: %w", err)

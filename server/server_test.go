@@ -726,3 +726,43 @@ func diff(want, got []string) string {
 	}
 	return fmt.Sprintf("want %q\n got %q", want, got)
 }
+
+// Configure sets each tool's limits (and grant) once; OnCall sees every call
+// that ran a guest.
+func TestConfigureAndOnCall(t *testing.T) {
+	var mu sync.Mutex
+	var configured, seen []string
+	opts := &server.Options{
+		Limits: runtime.Limits{Timeout: time.Minute},
+		Configure: func(tool server.Tool) server.ToolConfig {
+			mu.Lock()
+			defer mu.Unlock()
+			configured = append(configured, tool.Name)
+			if tool.Name == "loop" {
+				return server.ToolConfig{Limits: runtime.Limits{Timeout: 300 * time.Millisecond}}
+			}
+			return server.ToolConfig{}
+		},
+		OnCall: func(_ context.Context, session string, tool server.Tool, out *runtime.Outcome) {
+			mu.Lock()
+			defer mu.Unlock()
+			kind := "ok"
+			if out.Err != nil {
+				kind = string(out.Err.Kind)
+			}
+			seen = append(seen, fmt.Sprintf("%s %s %s", tool.Name, kind, out.Limits.Timeout))
+		},
+	}
+	cs, _ := connect(t, opts, nil, "loop", "hash")
+	wantError(t, call(t, cs, "loop", nil), "time limit of 300ms")
+	wantOK(t, call(t, cs, "sha256", map[string]any{"text": "x"}))
+	wantError(t, call(t, cs, "sha256", map[string]any{}), "invalid arguments")
+	mu.Lock()
+	defer mu.Unlock()
+	if d := diff([]string{"loop", "sha256", "base64_encode", "base64_decode"}, configured); d != "" {
+		t.Errorf("configured %s", d)
+	}
+	if d := diff([]string{"loop timeout 300ms", "sha256 ok 1m0s"}, seen); d != "" {
+		t.Errorf("OnCall saw %s", d)
+	}
+}
