@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/runtime"
+	"github.com/wasmgate/wasmgate/server"
+)
+
+// maxRequestBody caps one MCP request on every transport: a POST body over
+// HTTP, a line over stdio.
+const maxRequestBody = 4 << 20
+
+// shutdownGrace is how long running calls get to finish after SIGINT or
+// SIGTERM before wasmgate exits anyway.
+const shutdownGrace = 5 * time.Second
+
+type serveFlags struct {
+	addr      string
+	stateless bool
+	tokenFile string
+	limits    limitFlags
+	verbose   bool
+}
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "serve")
+	var f serveFlags
+	fs.StringVar(&f.addr, "http", "", "serve over HTTP at `ADDR` (host:port): streamable HTTP at /mcp, legacy SSE at /sse, health at /healthz (default: stdio)")
+	fs.BoolVar(&f.stateless, "stateless", false, "with --http: stateless streamable HTTP, no sessions; each request stands alone (default false)")
+	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE` (default: no authentication)")
+	f.limits.register(fs)
+	fs.BoolVar(&f.verbose, "v", false, "log every call and the MCP SDK's activity to stderr (default false)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) == 0 {
+		e.errorf("serve needs at least one .wasm file or directory; see 'wasmgate serve -h'")
+		return exitUsage
+	}
+	if f.addr == "" && (f.stateless || f.tokenFile != "") {
+		e.errorf("serve: --stateless and --auth-token-file need --http ADDR")
+		return exitUsage
+	}
+	var token string
+	if f.tokenFile != "" {
+		if token, err = readToken(f.tokenFile); err != nil {
+			e.errorf("serve: %v", err)
+			return exitUsage
+		}
+	}
+
+	level := slog.LevelInfo
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(logger))
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	defer rt.Close(context.Background())
+
+	mods := loadModules(ctx, e, rt, pos)
+	if len(mods) == 0 {
+		e.errorf("serve: no module loaded; nothing to serve")
+		return exitUsage
+	}
+	sopts := &mcp.ServerOptions{}
+	if f.verbose {
+		sopts.Logger = logger
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()}, sopts)
+	// Refused modules and skipped tools are logged by Add; the rest is served.
+	reg, _ := server.Add(srv, mods, &server.Options{Limits: f.limits.limits(), Logger: logger})
+	if len(reg.Tools()) == 0 {
+		e.errorf("serve: no tool to serve")
+		return exitUsage
+	}
+	printServed(e.stderr, reg, f.limits.limits().Or(rt.Limits()))
+
+	if f.addr == "" {
+		return serveStdio(ctx, e, srv)
+	}
+	return serveHTTP(ctx, e, srv, reg, &f, token, logger)
+}
+
+// readToken reads a bearer token from a file, refusing an empty one.
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("auth token: %w", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fmt.Errorf("auth token file %s is empty", path)
+	}
+	if strings.ContainsAny(token, " \t\r\n") {
+		return "", fmt.Errorf("auth token file %s must hold one token without spaces", path)
+	}
+	return token, nil
+}
+
+// modulePaths expands the PATH arguments: files as given, directories
+// walked in lexical order for *.wasm, skipping directories named testdata
+// and dot-directories below the one given. A file found twice is served once.
+func modulePaths(args []string) (paths []string, problems []error) {
+	seen := map[string]bool{}
+	add := func(p string) {
+		key := p
+		if abs, err := filepath.Abs(p); err == nil {
+			key = abs
+		}
+		if !seen[key] {
+			seen[key] = true
+			paths = append(paths, p)
+		}
+	}
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		if !info.IsDir() {
+			add(arg)
+			continue
+		}
+		n := len(paths)
+		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				problems = append(problems, err)
+				return nil
+			}
+			if d.IsDir() && p != arg && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), ".wasm") {
+				add(p)
+			}
+			return nil
+		})
+		if err != nil {
+			problems = append(problems, err)
+		}
+		if len(paths) == n {
+			problems = append(problems, fmt.Errorf("%s: no .wasm files (directories named testdata and dot-directories are skipped)", arg))
+		}
+	}
+	return paths, problems
+}
+
+// loadModules loads every module it can, reporting the others.
+func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string) []*runtime.Module {
+	paths, problems := modulePaths(args)
+	for _, err := range problems {
+		e.errorf("serve: %v", err)
+	}
+	var mods []*runtime.Module
+	for _, p := range paths {
+		m, err := rt.Load(ctx, p)
+		if err != nil {
+			e.errorf("%v; not served", err)
+			printFieldErrors(e, err)
+			continue
+		}
+		mods = append(mods, m)
+	}
+	return mods
+}
+
+// printServed tells the operator what is served, before the transport
+// details.
+func printServed(w io.Writer, reg *server.Registry, limits runtime.Limits) {
+	tools := map[*runtime.Module][]string{}
+	for _, t := range reg.Tools() {
+		tools[t.Module] = append(tools[t.Module], t.Name)
+	}
+	fmt.Fprintf(w, "%s\nserving %d tools from %d modules:\n", versionString(), len(reg.Tools()), len(tools))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, m := range reg.Modules() {
+		if len(tools[m]) > 0 {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", m.Name(), strings.Join(tools[m], ", "), m.Path())
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "each call at most: %s, %s of memory, %s of output (a module may ask for less)\n", limits.Timeout, limits.Memory, limits.Output)
+}
+
+func versionNumber() string {
+	v, _, _ := strings.Cut(strings.TrimPrefix(versionString(), "wasmgate "), " ")
+	return v
+}
+
+// nopWriteCloser keeps the transport from closing stdout.
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+func serveStdio(ctx context.Context, e *env, srv *mcp.Server) int {
+	fmt.Fprintf(e.stderr, "serving MCP over stdio\n")
+	in, ok := e.stdin.(io.ReadCloser)
+	if !ok {
+		in = io.NopCloser(e.stdin)
+	}
+	ss, err := srv.Connect(ctx, &mcp.IOTransport{Reader: in, Writer: nopWriteCloser{e.stdout}, MaxLineLength: maxRequestBody}, nil)
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- ss.Wait() }()
+	select {
+	case err := <-ended:
+		if err != nil && !errors.Is(err, io.EOF) {
+			e.errorf("serve: session ended: %v", err)
+		}
+		return exitOK
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(e.stderr, "shutting down: letting running calls finish (at most %s)\n", shutdownGrace)
+	go ss.Close()
+	select {
+	case <-ended:
+	case <-time.After(shutdownGrace):
+	}
+	return exitOK
+}
+
+func serveHTTP(ctx context.Context, e *env, srv *mcp.Server, reg *server.Registry, f *serveFlags, token string, logger *slog.Logger) int {
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	get := func(*http.Request) *mcp.Server { return srv }
+	var sdkLogger *slog.Logger
+	if f.verbose {
+		sdkLogger = logger
+	}
+	streamable := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{
+		Stateless:                    f.stateless,
+		MaxRequestBodyBytes:          maxRequestBody,
+		PropagateRequestCancellation: true,
+		Logger:                       sdkLogger,
+	})
+	sse := mcp.NewSSEHandler(get, &mcp.SSEOptions{MaxRequestBodyBytes: maxRequestBody})
+	protect := func(h http.Handler) http.Handler { return h }
+	if token != "" {
+		protect = func(h http.Handler) http.Handler { return requireBearer(token, h) }
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", protect(reg.CancelOnDisconnect(streamable)))
+	mux.Handle("/sse", protect(sse))
+	mux.HandleFunc("/healthz", healthz(reg))
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	base := "http://" + displayAddr(ln.Addr())
+	printHTTP(e.stderr, base, f, token != "", ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		e.errorf("serve: %v", err)
+		return exitUsage
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(e.stderr, "shutting down: letting running calls finish (at most %s)\n", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	// Ending the sessions ends their open streams, so Shutdown can finish.
+	for ss := range srv.Sessions() {
+		go ss.Close()
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+	}
+	return exitOK
+}
+
+// displayAddr is the address clients should use: a wildcard listen address
+// is shown as localhost.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return tcp.String()
+}
+
+func printHTTP(w io.Writer, base string, f *serveFlags, auth bool, addr net.Addr) {
+	mode := "sessions"
+	if f.stateless {
+		mode = "stateless"
+	}
+	fmt.Fprintf(w, "serving MCP over HTTP (%s):\n", mode)
+	fmt.Fprintf(w, "  streamable HTTP  %s/mcp\n", base)
+	fmt.Fprintf(w, "  legacy SSE       %s/sse\n", base)
+	fmt.Fprintf(w, "  health           %s/healthz\n", base)
+	header := ""
+	if auth {
+		fmt.Fprintf(w, "every /mcp and /sse request needs the header \"Authorization: Bearer <token from %s>\"\n", f.tokenFile)
+		header = ` --header "Authorization: Bearer $TOKEN"`
+	} else if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(w, "warning: no --auth-token-file: anyone who can reach %s can call these tools\n", addr)
+	}
+	fmt.Fprintf(w, "connect:\n")
+	fmt.Fprintf(w, "  Claude Code     claude mcp add --transport http wasmgate %s/mcp%s\n", base, header)
+	fmt.Fprintf(w, "  MCP Inspector   npx @modelcontextprotocol/inspector   (transport Streamable HTTP, URL %s/mcp)\n", base)
+	fmt.Fprintf(w, "  curl            see docs/clients.md\n")
+}
+
+// requireBearer lets a request through only with "Authorization: Bearer
+// <token>". The comparison is in constant time, on digests so that the
+// token's length does not show either.
+func requireBearer(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(cred)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wasmgate"`)
+			http.Error(w, "unauthorized: send the header Authorization: Bearer <token>", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// healthz answers 200 with what is served.
+func healthz(reg *server.Registry) http.HandlerFunc {
+	modules := map[string]bool{}
+	for _, t := range reg.Tools() {
+		modules[t.Module.Name()] = true
+	}
+	body, _ := json.Marshal(map[string]any{
+		"status":  "ok",
+		"version": versionNumber(),
+		"modules": len(modules),
+		"tools":   len(reg.Tools()),
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(body, '\n'))
+	}
+}

@@ -1,0 +1,524 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+const (
+	serveGuests  = "../../guests"
+	serveHostile = serveGuests + "/testdata/hostile"
+	serveTestMod = serveGuests + "/testdata/serve"
+)
+
+// The wasmgate binary, built once for the tests that run it as a
+// subprocess, and a compilation cache they share (so the Go guest compiles
+// once, not once per subprocess).
+var (
+	binOnce  sync.Once
+	binPath  string
+	binErr   error
+	binDir   string
+	cacheDir string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// wasmgateBinary builds bin/wasmgate into a temporary directory, once.
+func wasmgateBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "wasmgate-test-")
+		if binErr != nil {
+			return
+		}
+		cacheDir = filepath.Join(binDir, "cache")
+		binPath = filepath.Join(binDir, "wasmgate")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// serveCmd returns a command running wasmgate serve with args.
+func serveCmd(t testing.TB, stderr io.Writer, args ...string) *exec.Cmd {
+	cmd := exec.Command(wasmgateBinary(t), append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
+	cmd.Stderr = stderr
+	return cmd
+}
+
+// syncBuffer is a bytes.Buffer safe to write from a subprocess's copier
+// while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// stdioClient starts wasmgate serve args as a subprocess and connects a
+// go-sdk client to it over stdio.
+func stdioClient(t *testing.T, copts *mcp.ClientOptions, args ...string) (*mcp.ClientSession, *syncBuffer) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	transport := &mcp.CommandTransport{Command: serveCmd(t, stderr, args...), TerminateDuration: 2 * time.Second}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "serve-test"}, copts).Connect(context.Background(), transport, nil)
+	if err != nil {
+		t.Fatalf("connect: %v\nstderr:\n%s", err, stderr)
+	}
+	t.Cleanup(func() {
+		if err := cs.Close(); err != nil {
+			t.Errorf("close: %v\nstderr:\n%s", err, stderr)
+		}
+	})
+	return cs, stderr
+}
+
+func callTool(t testing.TB, cs *mcp.ClientSession, name string, args any) *mcp.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("call %s: %v", name, err)
+	}
+	return res
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// field returns one field of a result's structuredContent.
+func field(t testing.TB, res *mcp.CallToolResult, name string) any {
+	t.Helper()
+	if res.IsError {
+		t.Fatalf("tool error: %s", resultText(res))
+	}
+	m, ok := res.StructuredContent.(map[string]any)
+	if !ok {
+		t.Fatalf("structuredContent %#v is not an object", res.StructuredContent)
+	}
+	return m[name]
+}
+
+func isToolError(t testing.TB, res *mcp.CallToolResult, want string) {
+	t.Helper()
+	if !res.IsError || !strings.Contains(resultText(res), want) {
+		t.Errorf("want a tool error containing %q, got isError=%t %q", want, res.IsError, resultText(res))
+	}
+}
+
+func hexSHA256(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func toolNames(t testing.TB, cs *mcp.ClientSession) []string {
+	t.Helper()
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestServeHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"serve", "-h"}, strings.NewReader(""), &out, &errb); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	help := errb.String()
+	for _, flag := range []string{"-http ADDR", "-stateless", "-auth-token-file FILE", "-timeout duration", "-memory size", "-output size", "-v"} {
+		if !strings.Contains(help, "  "+flag) {
+			t.Errorf("help does not list %s:\n%s", flag, help)
+		}
+	}
+	if n := strings.Count(help, "(default"); n != 7 {
+		t.Errorf("help shows %d defaults, want one per flag (7):\n%s", n, help)
+	}
+}
+
+func TestServeUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty-token")
+	os.WriteFile(empty, []byte(" \n"), 0o600)
+	broken := filepath.Join(dir, "broken.wasm")
+	os.WriteFile(broken, []byte("not wasm"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no path", []string{"serve"}, "serve needs at least one .wasm file or directory"},
+		{"stateless without http", []string{"serve", "--stateless", serveGuests}, "--stateless and --auth-token-file need --http ADDR"},
+		{"empty token", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", empty, serveGuests}, "is empty"},
+		{"missing token file", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", filepath.Join(dir, "nope"), serveGuests}, "no such file"},
+		{"nothing loads", []string{"serve", broken, filepath.Join(dir, "missing")}, "no module loaded; nothing to serve"},
+		{"empty directory", []string{"serve", t.TempDir()}, "no .wasm files"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("XDG_CACHE_HOME", t.TempDir())
+			var out, errb bytes.Buffer
+			code := run(tt.args, strings.NewReader(""), &out, &errb)
+			if code != exitUsage || !strings.Contains(errb.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errb.String(), exitUsage, tt.want)
+			}
+			if out.Len() > 0 {
+				t.Errorf("stdout: %q", out.String())
+			}
+		})
+	}
+}
+
+func TestModulePaths(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"b.wasm", "a.wasm", "notes.txt", "sub/c.wasm", "testdata/x.wasm", ".cache/y.wasm", "sub/testdata/z.wasm"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+	}
+	rel := func(paths []string) []string {
+		var out []string
+		for _, p := range paths {
+			r, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(r))
+		}
+		return out
+	}
+	paths, problems := modulePaths([]string{dir, filepath.Join(dir, "a.wasm"), filepath.Join(dir, "testdata")})
+	want := []string{"a.wasm", "b.wasm", "sub/c.wasm", "testdata/x.wasm"}
+	if got := rel(paths); !slices.Equal(got, want) || len(problems) != 0 {
+		t.Errorf("modulePaths = %q, %v; want %q", got, problems, want)
+	}
+}
+
+// Over stdio against the built binary: the example tools of guests/ (and
+// not the test modules under testdata), each answering, and a schema error.
+func TestServeStdio(t *testing.T) {
+	cs, stderr := stdioClient(t, nil, serveGuests)
+	want := []string{"base64_decode", "base64_encode", "echo", "regex_search", "sha256", "word_count"}
+	if got := toolNames(t, cs); !slices.Equal(got, want) {
+		t.Errorf("tools = %q, want %q\nstderr:\n%s", got, want, stderr)
+	}
+	if got := field(t, callTool(t, cs, "word_count", map[string]any{"text": "one two three"}), "words"); got != 3.0 {
+		t.Errorf("word_count words = %v", got)
+	}
+	if got := field(t, callTool(t, cs, "regex_search", map[string]any{"pattern": "o+", "text": "foo boo"}), "count"); got != 2.0 {
+		t.Errorf("regex_search count = %v", got)
+	}
+	if got := field(t, callTool(t, cs, "sha256", map[string]any{"text": "abc"}), "sha256"); got != hexSHA256("abc") {
+		t.Errorf("sha256 = %v", got)
+	}
+	if got := field(t, callTool(t, cs, "base64_encode", map[string]any{"text": "hi"}), "base64"); got != "aGk=" {
+		t.Errorf("base64_encode = %v", got)
+	}
+	if got := field(t, callTool(t, cs, "base64_decode", map[string]any{"text": "aGk="}), "text"); got != "hi" {
+		t.Errorf("base64_decode = %v", got)
+	}
+	if res := callTool(t, cs, "echo", nil); res.IsError || resultText(res) != "ok" {
+		t.Errorf("echo = %q", resultText(res))
+	}
+	isToolError(t, callTool(t, cs, "word_count", map[string]any{"text": 1}), `invalid arguments: "text": type`)
+	for _, s := range []string{"serving 6 tools from 3 modules", "serving MCP over stdio"} {
+		if !strings.Contains(stderr.String(), s) {
+			t.Errorf("stderr lacks %q:\n%s", s, stderr)
+		}
+	}
+}
+
+// Over stdio: hostile guests fail as tool errors and a good call right after
+// each succeeds; a module that does not load is reported and the rest are
+// served; a cancelled call returns at once and the server goes on; log and
+// progress notifications arrive.
+func TestServeStdioHostile(t *testing.T) {
+	var mu sync.Mutex
+	var logs, progress []string
+	copts := &mcp.ClientOptions{
+		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, fmt.Sprintf("%s %s %v", r.Params.Logger, r.Params.Level, r.Params.Data))
+		},
+		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+			mu.Lock()
+			defer mu.Unlock()
+			progress = append(progress, fmt.Sprintf("%g/%g %s", r.Params.Progress, r.Params.Total, r.Params.Message))
+		},
+	}
+	cs, stderr := stdioClient(t, copts, "--timeout", "750ms", "--memory", "32MiB", "--output", "1MiB",
+		serveHostile, serveGuests+"/c/hash/hash.wasm", serveTestMod+"/notify.wasm")
+	if !strings.Contains(stderr.String(), "unknownimport.wasm") || !strings.Contains(stderr.String(), "not served") {
+		t.Errorf("the module that does not load is not reported:\n%s", stderr)
+	}
+	tests := []struct{ tool, want string }{
+		{"loop", "did not finish within its time limit of 750ms"},
+		{"memgrow", "ran out of memory"},
+		{"flood", "more than its output limit of 1MiB"},
+		{"trap", "the tool crashed"},
+	}
+	for _, tt := range tests {
+		isToolError(t, callTool(t, cs, tt.tool, nil), tt.want)
+		if got := field(t, callTool(t, cs, "sha256", map[string]any{"text": tt.tool}), "sha256"); got != hexSHA256(tt.tool) {
+			t.Errorf("sha256 after %s = %v", tt.tool, got)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "sleep"}); err == nil {
+		t.Error("cancelled call returned no error")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cancelled call returned after %s", d)
+	}
+	if got := field(t, callTool(t, cs, "sha256", map[string]any{"text": "after"}), "sha256"); got != hexSHA256("after") {
+		t.Errorf("sha256 after cancel = %v", got)
+	}
+
+	params := &mcp.CallToolParams{Name: "notify", Meta: mcp.Meta{mcp.MetaKeyLogLevel: "info"}}
+	params.SetProgressToken("t")
+	if cs.InitializeResult().ProtocolVersion < "2026-07-28" {
+		if err := cs.SetLoggingLevel(context.Background(), &mcp.SetLoggingLevelParams{Level: "info"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := cs.CallTool(context.Background(), params); err != nil || res.IsError {
+		t.Fatalf("notify: %v %v", err, res)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		n, p := len(logs), len(progress)
+		mu.Unlock()
+		if n >= 2 && p >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"notify info notify: info", "notify warning notify: warning"}; !slices.Equal(logs, want) {
+		t.Errorf("logs = %q, want %q", logs, want)
+	}
+	if want := []string{"1/3 step 1", "2/3 step 2", "3/3 step 3"}; !slices.Equal(progress, want) {
+		t.Errorf("progress = %q, want %q", progress, want)
+	}
+}
+
+// serveInProcess runs runServe with args until the test ends and returns
+// the base URL it listens on.
+func serveInProcess(t *testing.T, args ...string) string {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		defer pw.Close()
+		done <- runServe(ctx, &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: pw}, args)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != exitOK {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop within 10s of its context ending")
+		}
+	})
+	urlRE := regexp.MustCompile(`streamable HTTP\s+(http://\S+)/mcp`)
+	sc := bufio.NewScanner(pr)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if m := urlRE.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, pr)
+			return m[1]
+		}
+	}
+	t.Fatalf("serve printed no URL:\n%s", strings.Join(lines, "\n"))
+	return ""
+}
+
+// bearerTransport adds an Authorization header to every request.
+type bearerTransport struct{ token string }
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestServeHTTP(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600)
+	base := serveInProcess(t, "--http", "127.0.0.1:0", "--auth-token-file", tokenFile, serveGuests+"/c", serveGuests+"/wat")
+
+	t.Run("healthz needs no token", func(t *testing.T) {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var h struct {
+			Status         string
+			Modules, Tools int
+		}
+		json.NewDecoder(resp.Body).Decode(&h)
+		if resp.StatusCode != 200 || h.Status != "ok" || h.Modules != 2 || h.Tools != 4 {
+			t.Errorf("healthz: %s %+v", resp.Status, h)
+		}
+	})
+	t.Run("token required", func(t *testing.T) {
+		for _, path := range []string{"/mcp", "/sse"} {
+			for _, auth := range []string{"", "Bearer wrong", "Basic czNjcmV0LXRva2Vu", "Bearer s3cret-token-and-more"} {
+				req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader("{}"))
+				req.Header.Set("Content-Type", "application/json")
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("%s with %q: %s, WWW-Authenticate %q", path, auth, resp.Status, resp.Header.Get("WWW-Authenticate"))
+				}
+			}
+		}
+	})
+	client := &http.Client{Transport: bearerTransport{"s3cret-token"}}
+	t.Run("streamable", func(t *testing.T) {
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil).Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: client}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		if got, want := toolNames(t, cs), []string{"base64_decode", "base64_encode", "echo", "sha256"}; !slices.Equal(got, want) {
+			t.Errorf("tools = %q", got)
+		}
+		if got := field(t, callTool(t, cs, "sha256", map[string]any{"text": "http"}), "sha256"); got != hexSHA256("http") {
+			t.Errorf("sha256 = %v", got)
+		}
+	})
+	t.Run("sse", func(t *testing.T) {
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil).Connect(context.Background(), &mcp.SSEClientTransport{Endpoint: base + "/sse", HTTPClient: client}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		if got := field(t, callTool(t, cs, "base64_encode", map[string]any{"text": "sse"}), "base64"); got != "c3Nl" {
+			t.Errorf("base64_encode = %v", got)
+		}
+	})
+	t.Run("dns rebinding refused", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader("{}"))
+		req.Host = "attacker.example"
+		req.Header.Set("Authorization", "Bearer s3cret-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("Host attacker.example: %s", resp.Status)
+		}
+	})
+	t.Run("body capped", func(t *testing.T) {
+		body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pad":"` + strings.Repeat("x", maxRequestBody) + `"}}`
+		req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer s3cret-token")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("a %d-byte body: %s", len(body), resp.Status)
+		}
+	})
+}
+
+func TestServeHTTPStateless(t *testing.T) {
+	base := serveInProcess(t, "--http", "127.0.0.1:0", "--stateless", serveGuests+"/c")
+	// One POST, no session: what a curl user does.
+	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sha256","arguments":{"text":"abc"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), hexSHA256("abc")) {
+		t.Errorf("stateless tools/call: %s %s", resp.Status, body)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t"}, nil).Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if got := field(t, callTool(t, cs, "sha256", map[string]any{"text": "x"}), "sha256"); got != hexSHA256("x") {
+		t.Errorf("sha256 = %v", got)
+	}
+}
