@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,7 +87,16 @@ func (t *tool) arguments(raw json.RawMessage) (json.RawMessage, string) {
 		}
 	}
 	if err := t.in.Validate(&v); err != nil {
-		return nil, "invalid arguments: " + describe(err, t.in.Schema().Properties)
+		msg := describe(err, t.in.Schema().Properties)
+		// The validator stops at the first problem; a misspelt name is
+		// both unknown and missing, so say both.
+		obj := v.(map[string]any)
+		for _, name := range t.in.Schema().Required {
+			if _, ok := obj[name]; !ok && !strings.Contains(msg, strconv.Quote(name)+": missing") {
+				msg += "; " + strconv.Quote(name) + ": missing (required)"
+			}
+		}
+		return nil, "invalid arguments: " + msg
 	}
 	if !t.defaults {
 		return raw, ""

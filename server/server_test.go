@@ -351,6 +351,7 @@ func TestArgumentErrors(t *testing.T) {
 		{"two missing", "regex_search", map[string]any{}, `invalid arguments: "pattern": missing (required); "text": missing (required)`},
 		{"wrong type", "word_count", map[string]any{"text": 5}, `invalid arguments: "text": type: 5 has type "integer", want "string"`},
 		{"unknown", "word_count", map[string]any{"text": "a", "txet": "b"}, `invalid arguments: "txet": unknown property (the tool takes text)`},
+		{"misspelt", "word_count", map[string]any{"txet": "b"}, `invalid arguments: "txet": unknown property (the tool takes text); "text": missing (required)`},
 		{"below minimum", "regex_search", map[string]any{"pattern": "a", "text": "a", "limit": 0}, `invalid arguments: "limit": 0 is less than the minimum 1`},
 		{"nested enum", "reflect", map[string]any{"opts": map[string]any{"mode": "warp"}}, `invalid arguments: "opts.mode": enum:`},
 		{"not an object", "word_count", []any{1}, `invalid arguments: must be a JSON object, got an array`},
