@@ -64,3 +64,24 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# ---- MCP front end ----
+
+.PHONY: test-node bench-mcp
+
+# The example tools: every directory of guests/ but the build output and
+# the test modules.
+EXAMPLES := $(filter-out guests/build/ guests/testdata/,$(sort $(wildcard guests/*/)))
+
+## run: build wasmgate and serve the example tools over HTTP at $(ADDR) (make run ADDR=127.0.0.1:9000)
+run: build
+	$(BIN) serve --http $(ADDR) $(EXAMPLES)
+
+## test-node: install the MCP TypeScript SDK into test/node (npm ci) and check wasmgate serve with it
+test-node:
+	cd test/node && npm ci --no-audit --no-fund
+	WASMGATE_REQUIRE_NODE=1 $(GO) test -count=1 -run '^TestNodeClient$$' -v ./cmd/wasmgate/
+
+## bench-mcp: end-to-end tools/call latency, wasm tools against native Go handlers, over in-memory, stdio and HTTP
+bench-mcp:
+	$(GO) test -run '^$$' -bench '^BenchmarkCall$$' -benchtime 2s -count 5 ./server/
