@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,6 +21,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/audit"
+	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -37,6 +41,8 @@ type serveFlags struct {
 	stateless bool
 	tokenFile string
 	limits    limitFlags
+	grants    grantFlags
+	auditFile string
 	verbose   bool
 }
 
@@ -47,7 +53,10 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.stateless, "stateless", false, "with --http: stateless streamable HTTP, no sessions; each request stands alone (default false)")
 	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE` (default: no authentication)")
 	f.limits.register(fs)
+	f.grants.register(fs)
+	fs.StringVar(&f.auditFile, "audit", "", "append one JSON line per call to `FILE` (default: no audit log)")
 	fs.BoolVar(&f.verbose, "v", false, "log every call and the MCP SDK's activity to stderr (default false)")
+	showDefaults(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -67,6 +76,17 @@ func runServe(ctx context.Context, e *env, args []string) int {
 			return exitUsage
 		}
 	}
+	pol, popts, err := f.grants.load()
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	auditLog, err := openAudit(f.auditFile)
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	defer auditLog.Close()
 
 	level := slog.LevelInfo
 	if f.verbose {
@@ -85,18 +105,38 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		e.errorf("serve: no module loaded; nothing to serve")
 		return exitUsage
 	}
+	manifests := make([]*abi.Manifest, len(mods))
+	for i, m := range mods {
+		manifests[i] = m.Manifest()
+	}
+	grants, err := grantsFor(pol, popts, manifests...)
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	// The command line's limits win over the policy's, as in call.
+	ceiling := func(m *runtime.Module) runtime.Limits { return f.limits.limits().Or(grants[m.Name()].Limits) }
 	sopts := &mcp.ServerOptions{}
 	if f.verbose {
 		sopts.Logger = logger
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()}, sopts)
 	// Refused modules and skipped tools are logged by Add; the rest is served.
-	reg, _ := server.Add(srv, mods, &server.Options{Limits: f.limits.limits(), Logger: logger})
+	reg, _ := server.Add(srv, mods, &server.Options{
+		Limits: f.limits.limits(),
+		Logger: logger,
+		Configure: func(t server.Tool) server.ToolConfig {
+			return server.ToolConfig{Grant: grants[t.Module.Name()].Tools[t.Manifest.Name], Limits: ceiling(t.Module)}
+		},
+		OnCall: func(_ context.Context, session string, t server.Tool, out *runtime.Outcome) {
+			auditLog.Record(audit.EntryFor(session, t.Module, t.Manifest.Name, out))
+		},
+	})
 	if len(reg.Tools()) == 0 {
 		e.errorf("serve: no tool to serve")
 		return exitUsage
 	}
-	printServed(e.stderr, reg, f.limits.limits().Or(rt.Limits()))
+	printServed(e.stderr, reg, ceiling, grants)
 
 	if f.addr == "" {
 		return serveStdio(ctx, e, srv)
@@ -188,22 +228,46 @@ func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string
 	return mods
 }
 
-// printServed tells the operator what is served, before the transport
-// details.
-func printServed(w io.Writer, reg *server.Registry, limits runtime.Limits) {
+// printServed tells the operator what is served, with each module's limits
+// and grants, before the transport details.
+func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module) runtime.Limits, grants map[string]*policy.ModuleGrants) {
 	tools := map[*runtime.Module][]string{}
 	for _, t := range reg.Tools() {
 		tools[t.Module] = append(tools[t.Module], t.Name)
 	}
-	fmt.Fprintf(w, "%s\nserving %d tools from %d modules:\n", versionString(), len(reg.Tools()), len(tools))
+	fmt.Fprintf(w, "%s\nserving %d tools from %d modules (limits per call: time, memory, output):\n", versionString(), len(reg.Tools()), len(tools))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var granted []*runtime.Module
 	for _, m := range reg.Modules() {
-		if len(tools[m]) > 0 {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", m.Name(), strings.Join(tools[m], ", "), m.Path())
+		if len(tools[m]) == 0 {
+			continue
+		}
+		l := m.Limits(ceiling(m))
+		fmt.Fprintf(tw, "  %s\t%s\t%s %s %s\t%s\n", m.Name(), strings.Join(tools[m], ", "), l.Timeout, l.Memory, l.Output, m.Path())
+		if g := grants[m.Name()]; g != nil && (len(g.Report) > 0 || len(g.Warnings) > 0) {
+			granted = append(granted, m)
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "each call at most: %s, %s of memory, %s of output (a module may ask for less)\n", limits.Timeout, limits.Memory, limits.Output)
+	for _, m := range granted {
+		fmt.Fprintf(w, "permissions of %s:\n", m.Name())
+		printGrants(w, grants[m.Name()], "  ")
+	}
+}
+
+// showDefaults completes the usage of flags that do not say their default,
+// so that serve -h shows every one.
+func showDefaults(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.Contains(f.Usage, "(default") || strings.Contains(f.Usage, "default: ") {
+			return
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			f.Usage += " (default false)"
+		} else {
+			f.Usage += " (default: none)"
+		}
+	})
 }
 
 func versionNumber() string {

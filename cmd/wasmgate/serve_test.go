@@ -180,13 +180,18 @@ func TestServeHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	help := errb.String()
-	for _, flag := range []string{"-http ADDR", "-stateless", "-auth-token-file FILE", "-timeout duration", "-memory size", "-output size", "-v"} {
+	for _, flag := range []string{"-http ADDR", "-stateless", "-auth-token-file FILE", "-timeout duration", "-memory size", "-output size", "-v", "-policy FILE", "-audit FILE", "-allow-net", "-mount", "-env"} {
 		if !strings.Contains(help, "  "+flag) {
 			t.Errorf("help does not list %s:\n%s", flag, help)
 		}
 	}
-	if n := strings.Count(help, "(default"); n != 7 {
-		t.Errorf("help shows %d defaults, want one per flag (7):\n%s", n, help)
+	// Each flag's entry (its line and the indented usage after it) says
+	// its default.
+	_, flags, _ := strings.Cut(help, "Flags:\n")
+	for _, entry := range regexp.MustCompile(`(?m)^  -`).Split(flags, -1)[1:] {
+		if !strings.Contains(entry, "default") {
+			t.Errorf("flag -%s does not say its default", strings.TrimSpace(entry))
+		}
 	}
 }
 
@@ -196,6 +201,8 @@ func TestServeUsageErrors(t *testing.T) {
 	os.WriteFile(empty, []byte(" \n"), 0o600)
 	broken := filepath.Join(dir, "broken.wasm")
 	os.WriteFile(broken, []byte("not wasm"), 0o644)
+	policyFile := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(policyFile, []byte("modules:\n  nosuch:\n    env: {A: b}\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -207,6 +214,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"missing token file", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", filepath.Join(dir, "nope"), serveGuests}, "no such file"},
 		{"nothing loads", []string{"serve", broken, filepath.Join(dir, "missing")}, "no module loaded; nothing to serve"},
 		{"empty directory", []string{"serve", t.TempDir()}, "no .wasm files"},
+		{"policy for a module not loaded", []string{"serve", "--policy", policyFile, serveGuests + "/c"}, `no module named "nosuch" is loaded`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -408,7 +416,8 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestServeHTTP(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600)
-	base := serveInProcess(t, "--http", "127.0.0.1:0", "--auth-token-file", tokenFile, serveGuests+"/c", serveGuests+"/wat")
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+	base := serveInProcess(t, "--http", "127.0.0.1:0", "--auth-token-file", tokenFile, "--audit", auditFile, serveGuests+"/c", serveGuests+"/wat")
 
 	t.Run("healthz needs no token", func(t *testing.T) {
 		resp, err := http.Get(base + "/healthz")
@@ -456,6 +465,15 @@ func TestServeHTTP(t *testing.T) {
 		}
 		if got := field(t, callTool(t, cs, "sha256", map[string]any{"text": "http"}), "sha256"); got != hexSHA256("http") {
 			t.Errorf("sha256 = %v", got)
+		}
+		// The call is in the audit log, with its session and without its arguments.
+		data, err := os.ReadFile(auditFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entry struct{ Session, Module, Tool, Outcome string }
+		if err := json.Unmarshal(bytes.TrimSpace(data), &entry); err != nil || entry.Session != cs.ID() || entry.Module != "hash" || entry.Tool != "sha256" || entry.Outcome != "ok" || bytes.Contains(data, []byte(`"http"`)) {
+			t.Errorf("audit log %q (%v); session %q", data, err, cs.ID())
 		}
 	})
 	t.Run("sse", func(t *testing.T) {
