@@ -180,3 +180,33 @@ func checkAll(t *testing.T, what string, got, want []string) {
 		}
 	}
 }
+
+// A manifest may write "type": ["object"], which the SDK's AddTool rejects;
+// it is served as "type": "object".
+func TestTypeArrayInputSchema(t *testing.T) {
+	wasm, err := os.ReadFile(modulePaths["echo"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := `{"abi":1,"name":"arr","tools":[{"name":"arr","inputSchema":{"type":["object"],"properties":{"n":{"type":"integer","default":3}}}}]}`
+	m, err := testRuntime.Compile(context.Background(), "arr.wasm", wasm, []byte(man), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "t"}, nil)
+	if _, err := server.Add(s, []*runtime.Module{m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cs := connectTo(t, s, nil, nil)
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil || len(res.Tools) != 1 {
+		t.Fatalf("ListTools: %v %v", res, err)
+	}
+	if typ := res.Tools[0].InputSchema.(map[string]any)["type"]; typ != "object" {
+		t.Errorf("served type %v", typ)
+	}
+	wantError(t, call(t, cs, "arr", map[string]any{"n": "x"}), `"n": type`)
+	if r := call(t, cs, "arr", nil); r.IsError || text(r) != "ok" {
+		t.Errorf("arr: %s", text(r))
+	}
+}

@@ -767,3 +767,32 @@ func TestConfigureAndOnCall(t *testing.T) {
 		t.Errorf("OnCall saw %s", d)
 	}
 }
+
+// Every protocol revision the SDK negotiates lists and calls tools.
+func TestProtocolVersions(t *testing.T) {
+	s, _, err := server.New(nil, modules(t, "hash", "structured"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range mcp.SupportedProtocolVersions() {
+		t.Run(version, func(t *testing.T) {
+			cs := connectTo(t, s, nil, &mcp.ClientSessionOptions{ProtocolVersion: version})
+			if got := cs.InitializeResult().ProtocolVersion; got != version {
+				t.Errorf("negotiated %s", got)
+			}
+			res, err := cs.ListTools(context.Background(), nil)
+			if err != nil || len(res.Tools) != 6 {
+				t.Fatalf("ListTools: %v %v", res, err)
+			}
+			var got struct{ SHA256 string }
+			r := call(t, cs, "sha256", map[string]any{"text": version})
+			wantOK(t, r)
+			structured(t, r, &got)
+			if got.SHA256 != sha256Hex(version) {
+				t.Errorf("sha256 = %q", got.SHA256)
+			}
+			wantOK(t, call(t, cs, "good", nil))
+			wantError(t, call(t, cs, "sha256", nil), `"text": missing (required)`)
+		})
+	}
+}
