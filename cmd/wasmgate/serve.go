@@ -105,17 +105,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		e.errorf("serve: no module loaded; nothing to serve")
 		return exitUsage
 	}
-	manifests := make([]*abi.Manifest, len(mods))
-	for i, m := range mods {
-		manifests[i] = m.Manifest()
-	}
-	grants, err := grantsFor(pol, popts, manifests...)
+	grants, err := moduleGrants(pol, popts, mods)
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
 	// The command line's limits win over the policy's, as in call.
-	ceiling := func(m *runtime.Module) runtime.Limits { return f.limits.limits().Or(grants[m.Name()].Limits) }
+	ceiling := func(m *runtime.Module) runtime.Limits { return f.limits.limits().Or(grants[m].Limits) }
 	sopts := &mcp.ServerOptions{}
 	if f.verbose {
 		sopts.Logger = logger
@@ -126,7 +122,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		Limits: f.limits.limits(),
 		Logger: logger,
 		Configure: func(t server.Tool) server.ToolConfig {
-			return server.ToolConfig{Grant: grants[t.Module.Name()].Tools[t.Manifest.Name], Limits: ceiling(t.Module)}
+			return server.ToolConfig{Grant: grants[t.Module].Tools[t.Manifest.Name], Limits: ceiling(t.Module)}
 		},
 		OnCall: func(_ context.Context, session string, t server.Tool, out *runtime.Outcome) {
 			auditLog.Record(audit.EntryFor(session, t.Module, t.Manifest.Name, out))
@@ -142,6 +138,29 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return serveStdio(ctx, e, srv)
 	}
 	return serveHTTP(ctx, e, srv, reg, &f, token, logger)
+}
+
+// moduleGrants checks the policy against the loaded modules and computes
+// each module's grants. They are keyed by module, not name: until
+// server.Add refuses the second of two modules with the same name, both are
+// loaded, and each must be granted by its own manifest.
+func moduleGrants(p *policy.Policy, opts *policy.Options, mods []*runtime.Module) (map[*runtime.Module]*policy.ModuleGrants, error) {
+	byName := map[string]*abi.Manifest{}
+	for _, m := range mods {
+		byName[m.Name()] = m.Manifest()
+	}
+	if err := p.Check(byName); err != nil {
+		return nil, err
+	}
+	out := map[*runtime.Module]*policy.ModuleGrants{}
+	for _, m := range mods {
+		g, err := p.Grants(m.Manifest(), opts)
+		if err != nil {
+			return nil, err
+		}
+		out[m] = g
+	}
+	return out, nil
 }
 
 // readToken reads a bearer token from a file, refusing an empty one.
@@ -230,7 +249,7 @@ func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string
 
 // printServed tells the operator what is served, with each module's limits
 // and grants, before the transport details.
-func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module) runtime.Limits, grants map[string]*policy.ModuleGrants) {
+func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module) runtime.Limits, grants map[*runtime.Module]*policy.ModuleGrants) {
 	tools := map[*runtime.Module][]string{}
 	for _, t := range reg.Tools() {
 		tools[t.Module] = append(tools[t.Module], t.Name)
@@ -244,14 +263,14 @@ func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module
 		}
 		l := m.Limits(ceiling(m))
 		fmt.Fprintf(tw, "  %s\t%s\t%s %s %s\t%s\n", m.Name(), strings.Join(tools[m], ", "), l.Timeout, l.Memory, l.Output, m.Path())
-		if g := grants[m.Name()]; g != nil && (len(g.Report) > 0 || len(g.Warnings) > 0) {
+		if g := grants[m]; g != nil && (len(g.Report) > 0 || len(g.Warnings) > 0) {
 			granted = append(granted, m)
 		}
 	}
 	tw.Flush()
 	for _, m := range granted {
 		fmt.Fprintf(w, "permissions of %s:\n", m.Name())
-		printGrants(w, grants[m.Name()], "  ")
+		printGrants(w, grants[m], "  ")
 	}
 }
 

@@ -540,3 +540,34 @@ func TestServeHTTPStateless(t *testing.T) {
 		t.Errorf("sha256 = %v", got)
 	}
 }
+
+// The operator's grants reach the calls: the environ test module asks for
+// GREETING and answers with its environment.
+func TestServeGrants(t *testing.T) {
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(policyFile, []byte("modules:\n  environ:\n    env: {GREETING: from-policy}\n    limits: {timeout: 7s}\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nothing granted", nil, "(empty)"},
+		{"flag", []string{"--env", "GREETING=hello", "--env", "UNASKED=x"}, "GREETING=hello\x00"},
+		{"policy", []string{"--policy", policyFile}, "GREETING=from-policy\x00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs, stderr := stdioClient(t, nil, append(tt.args, serveTestMod+"/environ.wasm")...)
+			res := callTool(t, cs, "environ", nil)
+			if res.IsError || resultText(res) != tt.want {
+				t.Errorf("environ = %q, want %q", resultText(res), tt.want)
+			}
+			if tt.args != nil && !strings.Contains(stderr.String(), "permissions of environ:") {
+				t.Errorf("the start-up report does not show the grants:\n%s", stderr)
+			}
+			if tt.name == "policy" && !strings.Contains(stderr.String(), "environ  environ  7s 128MiB 4MiB") {
+				t.Errorf("the start-up report does not show the policy's limits:\n%s", stderr)
+			}
+		})
+	}
+}
