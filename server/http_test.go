@@ -99,26 +99,35 @@ func TestSSE(t *testing.T) {
 	checkSHA256(t, cs, "over SSE")
 }
 
+// checkSHA256 and checkWordCount call a tool and check its answer. They
+// report with t.Errorf only, so goroutines may use them.
 func checkSHA256(t testing.TB, cs *mcp.ClientSession, input string) {
 	t.Helper()
-	res := call(t, cs, "sha256", map[string]any{"text": input})
-	wantOK(t, res)
 	var got struct{ SHA256 string }
-	structured(t, res, &got)
-	if got.SHA256 != sha256Hex(input) {
-		t.Errorf("sha256(%q) = %q", input, got.SHA256)
+	if err := callDecode(cs, "sha256", input, &got); err != nil || got.SHA256 != sha256Hex(input) {
+		t.Errorf("sha256(%q) = %q, %v", input, got.SHA256, err)
 	}
 }
 
 func checkWordCount(t testing.TB, cs *mcp.ClientSession, input string) {
 	t.Helper()
-	res := call(t, cs, "word_count", map[string]any{"text": input})
-	wantOK(t, res)
 	var got struct{ Words int }
-	structured(t, res, &got)
-	if got.Words != len(strings.Fields(input)) {
-		t.Errorf("word_count(%q) = %d", input, got.Words)
+	if err := callDecode(cs, "word_count", input, &got); err != nil || got.Words != len(strings.Fields(input)) {
+		t.Errorf("word_count(%q) = %d, %v", input, got.Words, err)
 	}
+}
+
+func callDecode(cs *mcp.ClientSession, tool, input string, v any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"text": input}})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("tool error: %s", text(res))
+	}
+	return decode(res, v)
 }
 
 // Many sessions at once, each with several calls in flight, while a hostile
@@ -131,7 +140,13 @@ func TestHTTPManySessions(t *testing.T) {
 			hostileDone := make(chan *mcp.CallToolResult, 1)
 			if !stateless {
 				hostile := httpClient(t, &mcp.StreamableClientTransport{Endpoint: url + "/mcp"}, nil)
-				go func() { hostileDone <- call(t, hostile, "loop", nil) }()
+				go func() {
+					res, err := hostile.CallTool(context.Background(), &mcp.CallToolParams{Name: "loop"})
+					if err != nil {
+						res = &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}
+					}
+					hostileDone <- res
+				}()
 			}
 
 			const sessions, perSession = 20, 10

@@ -197,13 +197,21 @@ func text(res *mcp.CallToolResult) string {
 // structured decodes a result's structuredContent into v.
 func structured(t testing.TB, res *mcp.CallToolResult, v any) {
 	t.Helper()
-	b, err := json.Marshal(res.StructuredContent)
-	if err != nil {
+	if err := decode(res, v); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("structuredContent %s: %v", b, err)
+}
+
+// decode is structured for goroutines other than the test's.
+func decode(res *mcp.CallToolResult, v any) error {
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		return err
 	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("structuredContent %s: %v", b, err)
+	}
+	return nil
 }
 
 func wantOK(t testing.TB, res *mcp.CallToolResult) {
@@ -675,9 +683,8 @@ func TestConcurrentCalls(t *testing.T) {
 					return
 				}
 				var got struct{ SHA256 string }
-				structured(t, res, &got)
-				if got.SHA256 != sha256Hex(input) {
-					errs <- fmt.Errorf("call %d: sha256 %q, want %q", i, got.SHA256, sha256Hex(input))
+				if err := decode(res, &got); err != nil || got.SHA256 != sha256Hex(input) {
+					errs <- fmt.Errorf("call %d: sha256 %q, want %q (%v)", i, got.SHA256, sha256Hex(input), err)
 				}
 				return
 			}
@@ -687,9 +694,8 @@ func TestConcurrentCalls(t *testing.T) {
 				return
 			}
 			var got struct{ Words int }
-			structured(t, res, &got)
-			if want := len(strings.Fields(input)); got.Words != want {
-				errs <- fmt.Errorf("call %d: %d words, want %d", i, got.Words, want)
+			if err := decode(res, &got); err != nil || got.Words != len(strings.Fields(input)) {
+				errs <- fmt.Errorf("call %d: %d words, want %d (%v)", i, got.Words, len(strings.Fields(input)), err)
 			}
 		})
 	}

@@ -280,6 +280,28 @@ func TestServeStdio(t *testing.T) {
 		t.Errorf("echo = %q", resultText(res))
 	}
 	isToolError(t, callTool(t, cs, "word_count", map[string]any{"text": 1}), `invalid arguments: "text": type`)
+
+	// 200 calls at once over the one stdio session, each checked.
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			input := fmt.Sprintf("call %d%s", i, strings.Repeat(" w", i%13))
+			tool, key, want := "sha256", "sha256", any(hexSHA256(input))
+			if i%2 == 1 {
+				tool, key, want = "word_count", "words", float64(len(strings.Fields(input)))
+			}
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"text": input}})
+			if err != nil || res.IsError {
+				t.Errorf("call %d: %v %v", i, err, res)
+				return
+			}
+			if m, _ := res.StructuredContent.(map[string]any); m[key] != want {
+				t.Errorf("call %d: %s = %v, want %v", i, key, m[key], want)
+			}
+		})
+	}
+	wg.Wait()
+
 	for _, s := range []string{"serving 6 tools from 3 modules", "serving MCP over stdio"} {
 		if !strings.Contains(stderr.String(), s) {
 			t.Errorf("stderr lacks %q:\n%s", s, stderr)
