@@ -278,8 +278,52 @@ func (r *Registry) newTool(e entry) (*tool, error) {
 		}
 	}
 	t.def = mcpTool(e.name, e.mod, e.tool)
+	t.def.Annotations = r.annotations(t)
 	return t, nil
 }
+
+// annotations makes a tool's hints agree with its grant, so a client never
+// sees a safety claim the sandbox does not back: without a network grant a
+// tool cannot reach the open world, and without a writable mount or a
+// key-value store it cannot modify anything. A manifest claim that says
+// otherwise is overridden, with a warning.
+func (r *Registry) annotations(t *tool) *mcp.ToolAnnotations {
+	a := t.def.Annotations
+	if a == nil {
+		a = &mcp.ToolAnnotations{}
+	}
+	g := t.grant
+	if g == nil {
+		g = &runtime.Grant{}
+	}
+	network := g.Network != nil
+	writes := g.KV != nil || slices.ContainsFunc(g.Mounts, func(m runtime.Mount) bool { return m.Writable })
+	claims := t.man.Annotations
+	if claims == nil {
+		claims = &abi.ToolAnnotations{}
+	}
+	override := func(hint string, claimed, served bool, why string) {
+		r.logger.Warn(fmt.Sprintf("tool %s (module %s): the manifest claims %s %t, but %s: serving %t", t.name, t.mod.Name(), hint, claimed, why, served))
+	}
+	if !network {
+		if claims.OpenWorldHint != nil && *claims.OpenWorldHint {
+			override("openWorldHint", true, false, "it has no network grant")
+		}
+		a.OpenWorldHint = ptr(false)
+	}
+	if writes {
+		if claims.ReadOnlyHint != nil && *claims.ReadOnlyHint {
+			override("readOnlyHint", true, false, "it is granted a writable mount or key-value storage")
+		}
+		a.ReadOnlyHint = false
+	} else {
+		a.ReadOnlyHint = true
+		a.DestructiveHint = nil // meaningful only for tools that write
+	}
+	return a
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // addTool registers t on s, turning the SDK's panics on a schema it does
 // not accept into an error.

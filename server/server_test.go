@@ -802,3 +802,42 @@ func TestProtocolVersions(t *testing.T) {
 		})
 	}
 }
+
+// Hints follow grants: a client never sees a safety claim the sandbox does
+// not back, and a manifest that claims otherwise is overridden with a warning.
+func TestAnnotationsFollowGrants(t *testing.T) {
+	rec := &logRecorder{}
+	opts := &server.Options{
+		Logger: slog.New(rec),
+		Configure: func(tool server.Tool) server.ToolConfig {
+			if tool.Name == "sha256" { // manifest: readOnly true, openWorld false
+				return server.ToolConfig{Grant: &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}}
+			}
+			if tool.Name == "base64_encode" {
+				return server.ToolConfig{Grant: &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{"a.com"}}}}
+			}
+			return server.ToolConfig{}
+		},
+	}
+	cs, _ := connect(t, opts, nil, "hash", "echo")
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hints := map[string]*mcp.ToolAnnotations{}
+	for _, tool := range res.Tools {
+		hints[tool.Name] = tool.Annotations
+	}
+	if h := hints["sha256"]; h.ReadOnlyHint || h.OpenWorldHint == nil || *h.OpenWorldHint {
+		t.Errorf("sha256 with a kv grant: %+v, want readOnly false (it can write) and openWorld false", h)
+	}
+	if _, ok := rec.find("tool sha256 (module hash): the manifest claims readOnlyHint true, but it is granted a writable mount or key-value storage: serving false"); !ok {
+		t.Error("the overridden readOnlyHint claim was not logged")
+	}
+	if h := hints["base64_encode"]; !h.ReadOnlyHint || h.OpenWorldHint == nil || *h.OpenWorldHint {
+		t.Errorf("base64_encode with a network grant keeps its manifest's openWorld false and is read-only: %+v", h)
+	}
+	if h := hints["echo"]; h == nil || !h.ReadOnlyHint || h.OpenWorldHint == nil || *h.OpenWorldHint {
+		t.Errorf("echo with no grant: %+v, want readOnly true and openWorld false", h)
+	}
+}
