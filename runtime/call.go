@@ -209,6 +209,18 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 		if st.redact != nil {
 			out.Stderr = []byte(st.redact.String(string(out.Stderr)))
 			out.Result = redactResult(st.redact, out.Result)
+			// The guest chooses what it asks for and what it writes, so
+			// everything else in the outcome that can carry its bytes is
+			// redacted too: the audit log records these.
+			for i := range out.Denied {
+				out.Denied[i] = st.redact.String(out.Denied[i])
+			}
+			for i := range out.Hosts {
+				out.Hosts[i] = st.redact.String(out.Hosts[i])
+			}
+			if out.Err != nil {
+				out.Err.Message = st.redact.String(out.Err.Message)
+			}
 		}
 	}()
 

@@ -75,11 +75,19 @@ func (h *HostCall) NoteHost(hostport string) {
 	}
 }
 
-// Deny records an attempt to use something not granted, for the audit log,
-// and returns the ErrDenied status with what as the guest's message.
+// maxDenied bounds the distinct denied attempts one call records: a guest
+// looping over denied requests must not grow the outcome and the audit log
+// without end.
+const maxDenied = 100
+
+// Deny records an attempt to use something not granted, for the audit log
+// (each distinct attempt once, at most maxDenied), and returns the
+// ErrDenied status with what as the guest's message.
 func (h *HostCall) Deny(what string) int32 {
 	h.st.mu.Lock()
-	h.st.denied = append(h.st.denied, what)
+	if len(h.st.denied) < maxDenied && !slices.Contains(h.st.denied, what) {
+		h.st.denied = append(h.st.denied, what)
+	}
 	h.st.mu.Unlock()
 	return h.Fail(abi.ErrDenied, what)
 }
