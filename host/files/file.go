@@ -1,0 +1,304 @@
+//go:build unix
+
+package files
+
+import (
+	"io"
+	"os"
+	"syscall"
+
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/sys"
+	"golang.org/x/sys/unix"
+)
+
+// osFile is a file or directory opened by FS. It works on its descriptor
+// only: nothing it does resolves a path again, so it cannot be led outside
+// the root after it was opened. It is used by one guest instance at a time,
+// as wazero's own files are.
+type osFile struct {
+	f    *os.File
+	flag experimentalsys.Oflag // as opened, O_APPEND as currently set
+	// canWrite is whether the file was opened for writing (never on a
+	// read-only FS); fsWritable whether its FS accepts changes.
+	canWrite, fsWritable bool
+	st                   cached
+	closed               bool
+}
+
+var _ experimentalsys.File = (*osFile)(nil)
+
+// cached holds what cannot change while the file is open.
+type cached struct {
+	dev   uint64
+	ino   sys.Inode
+	isDir bool
+}
+
+// Dev implements experimentalsys.File.
+func (f *osFile) Dev() (uint64, experimentalsys.Errno) {
+	if f.closed {
+		return 0, experimentalsys.EBADF
+	}
+	return f.st.dev, 0
+}
+
+// Ino implements experimentalsys.File.
+func (f *osFile) Ino() (sys.Inode, experimentalsys.Errno) {
+	if f.closed {
+		return 0, experimentalsys.EBADF
+	}
+	return f.st.ino, 0
+}
+
+// IsDir implements experimentalsys.File.
+func (f *osFile) IsDir() (bool, experimentalsys.Errno) {
+	if f.closed {
+		return false, experimentalsys.EBADF
+	}
+	return f.st.isDir, 0
+}
+
+// IsAppend implements experimentalsys.File.
+func (f *osFile) IsAppend() bool { return f.flag&experimentalsys.O_APPEND != 0 }
+
+// SetAppend turns append mode on or off with fcntl on the descriptor (Linux
+// and the BSDs allow changing O_APPEND this way), so the file is never
+// reopened by name. A file not opened for writing cannot be put in append
+// mode (EBADF).
+func (f *osFile) SetAppend(enable bool) experimentalsys.Errno {
+	if errno := f.check(false); errno != 0 {
+		return errno
+	}
+	if enable && !f.canWrite {
+		return experimentalsys.EBADF
+	}
+	fd := int(f.f.Fd())
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return toErrno(err)
+	}
+	if enable {
+		fl |= unix.O_APPEND
+	} else {
+		fl &^= unix.O_APPEND
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl); err != nil {
+		return toErrno(err)
+	}
+	if enable {
+		f.flag |= experimentalsys.O_APPEND
+	} else {
+		f.flag &^= experimentalsys.O_APPEND
+	}
+	return 0
+}
+
+// Stat implements experimentalsys.File.
+func (f *osFile) Stat() (sys.Stat_t, experimentalsys.Errno) {
+	if f.closed {
+		return sys.Stat_t{}, experimentalsys.EBADF
+	}
+	info, err := f.f.Stat()
+	if err != nil {
+		return sys.Stat_t{}, toErrno(err)
+	}
+	return sys.NewStat_t(info), 0
+}
+
+// Read implements experimentalsys.File.
+func (f *osFile) Read(buf []byte) (int, experimentalsys.Errno) {
+	if errno := f.check(true); errno != 0 {
+		return 0, errno
+	}
+	if len(buf) == 0 {
+		return 0, 0
+	}
+	n, err := f.f.Read(buf)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, toErrno(err)
+}
+
+// Pread implements experimentalsys.File.
+func (f *osFile) Pread(buf []byte, off int64) (int, experimentalsys.Errno) {
+	if errno := f.check(true); errno != 0 {
+		return 0, errno
+	}
+	if off < 0 {
+		return 0, experimentalsys.EINVAL
+	}
+	if len(buf) == 0 {
+		return 0, 0
+	}
+	n, err := f.f.ReadAt(buf, off)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, toErrno(err)
+}
+
+// fileOffset is int64. Spelling Seek's offset with an alias keeps go vet's
+// stdmethods check, which takes any Seek(int64, int) for io.Seeker, from
+// failing on the Errno result that experimentalsys.File requires (wazero's
+// own files fail that check).
+type fileOffset = int64
+
+// Seek implements experimentalsys.File. On a directory only a rewind
+// (offset 0 from the start) is allowed; it makes Readdir start over.
+func (f *osFile) Seek(offset fileOffset, whence int) (int64, experimentalsys.Errno) {
+	if f.closed {
+		return 0, experimentalsys.EBADF
+	}
+	if whence < io.SeekStart || whence > io.SeekEnd {
+		return 0, experimentalsys.EINVAL
+	}
+	if f.st.isDir && (offset != 0 || whence != io.SeekStart) {
+		return 0, experimentalsys.EISDIR
+	}
+	n, err := f.f.Seek(offset, whence)
+	return n, toErrno(err)
+}
+
+// Readdir implements experimentalsys.File. Entries other than "." and ".."
+// come with their type and inode, read relative to the directory's own
+// descriptor (fstatat), never through a path.
+func (f *osFile) Readdir(n int) ([]experimentalsys.Dirent, experimentalsys.Errno) {
+	if f.closed || !f.st.isDir {
+		return nil, experimentalsys.EBADF
+	}
+	infos, err := f.f.Readdir(n)
+	if err == io.EOF {
+		err = nil
+	}
+	if errno := toErrno(err); errno != 0 {
+		if errno == experimentalsys.EINVAL || errno == experimentalsys.ENOTDIR {
+			errno = experimentalsys.EBADF
+		}
+		return nil, errno
+	}
+	dirents := make([]experimentalsys.Dirent, 0, len(infos))
+	for _, info := range infos {
+		var ino sys.Inode
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			ino = st.Ino
+		}
+		dirents = append(dirents, experimentalsys.Dirent{Name: info.Name(), Ino: ino, Type: info.Mode().Type()})
+	}
+	return dirents, 0
+}
+
+// Write implements experimentalsys.File.
+func (f *osFile) Write(buf []byte) (int, experimentalsys.Errno) {
+	if errno := f.checkWrite(); errno != 0 {
+		return 0, errno
+	}
+	if len(buf) == 0 {
+		return 0, 0
+	}
+	n, err := f.f.Write(buf)
+	return n, toErrno(err)
+}
+
+// Pwrite implements experimentalsys.File. It calls pwrite on the
+// descriptor: os.File.WriteAt refuses files opened with O_APPEND even after
+// SetAppend(false). On Linux a pwrite to a file in append mode appends.
+func (f *osFile) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
+	if errno := f.checkWrite(); errno != 0 {
+		return 0, errno
+	}
+	if off < 0 {
+		return 0, experimentalsys.EINVAL
+	}
+	written := 0
+	for written < len(buf) {
+		n, err := unix.Pwrite(int(f.f.Fd()), buf[written:], off+int64(written))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return written, toErrno(err)
+		}
+		if n == 0 {
+			return written, experimentalsys.EIO
+		}
+		written += n
+	}
+	return written, 0
+}
+
+// Truncate implements experimentalsys.File; a file not opened for writing
+// cannot be truncated (EBADF).
+func (f *osFile) Truncate(size int64) experimentalsys.Errno {
+	if errno := f.checkWrite(); errno != 0 {
+		return errno
+	}
+	if size < 0 {
+		return experimentalsys.EINVAL
+	}
+	return toErrno(f.f.Truncate(size))
+}
+
+// Sync implements experimentalsys.File.
+func (f *osFile) Sync() experimentalsys.Errno {
+	if f.closed {
+		return experimentalsys.EBADF
+	}
+	return toErrno(f.f.Sync())
+}
+
+// Datasync implements experimentalsys.File.
+func (f *osFile) Datasync() experimentalsys.Errno {
+	if f.closed {
+		return experimentalsys.EBADF
+	}
+	return datasync(f.f)
+}
+
+// Utimens sets the file's times through its descriptor (futimens), which
+// the kernel allows even on a descriptor opened read-only: on a read-only FS
+// it is refused here (EROFS).
+func (f *osFile) Utimens(atim, mtim int64) experimentalsys.Errno {
+	if f.closed {
+		return experimentalsys.EBADF
+	}
+	if !f.fsWritable {
+		return experimentalsys.EROFS
+	}
+	if atim == experimentalsys.UTIME_OMIT && mtim == experimentalsys.UTIME_OMIT {
+		return 0
+	}
+	return futimens(f.f, atim, mtim)
+}
+
+// Close implements experimentalsys.File. Closing twice is not an error.
+func (f *osFile) Close() experimentalsys.Errno {
+	if f.closed {
+		return 0
+	}
+	f.closed = true
+	return toErrno(f.f.Close())
+}
+
+// check fails on a closed file, and on a directory when data is wanted.
+func (f *osFile) check(data bool) experimentalsys.Errno {
+	if f.closed {
+		return experimentalsys.EBADF
+	}
+	if data && f.st.isDir {
+		return experimentalsys.EISDIR
+	}
+	return 0
+}
+
+// checkWrite fails unless the file is open for writing.
+func (f *osFile) checkWrite() experimentalsys.Errno {
+	if errno := f.check(true); errno != 0 {
+		return errno
+	}
+	if !f.canWrite {
+		return experimentalsys.EBADF
+	}
+	return 0
+}
