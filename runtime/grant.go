@@ -3,7 +3,6 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/files"
 )
 
 // Grant is what one call may use beyond the bare sandbox. The zero Grant
@@ -53,8 +53,10 @@ type Mount struct {
 	HostPath  string
 	GuestPath string
 	Writable  bool
-	// FS, when set, is the file system to mount instead of opening HostPath:
-	// host/files provides one rooted with os.Root that cannot be escaped.
+	// FS, when set, is mounted instead of HostPath, and whoever sets it
+	// answers for its containment. Otherwise HostPath is opened with
+	// host/files, rooted with os.Root so that nothing outside it is
+	// reachable, and read-only unless Writable.
 	FS experimentalsys.FS
 }
 
@@ -136,31 +138,27 @@ func applyGrant(cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(),
 	if len(g.Mounts) == 0 {
 		return cfg, func() {}, nil
 	}
-	var roots []*os.Root
+	var opened []*files.FS
 	closeAll := func() {
-		for _, r := range roots {
-			r.Close()
+		for _, f := range opened {
+			f.Close()
 		}
 	}
 	fsc := wazero.NewFSConfig()
 	for _, m := range g.Mounts {
-		if m.FS != nil {
-			fsc = fsc.(sysfs.FSConfig).WithSysFSMount(m.FS, m.GuestPath)
-			continue
+		fsys := m.FS
+		if fsys == nil {
+			// Read-only and writable mounts alike are rooted with os.Root:
+			// no path or symbolic link leads out of the directory.
+			f, err := files.New(m.HostPath, m.Writable)
+			if err != nil {
+				closeAll()
+				return nil, func() {}, fmt.Errorf("mount %s at %s: %w", m.HostPath, m.GuestPath, err)
+			}
+			opened = append(opened, f)
+			fsys = f
 		}
-		if m.Writable {
-			closeAll()
-			return nil, func() {}, fmt.Errorf("mount %s: a writable mount needs a rooted file system (Mount.FS)", m.GuestPath)
-		}
-		root, err := os.OpenRoot(m.HostPath)
-		if err != nil {
-			closeAll()
-			return nil, func() {}, fmt.Errorf("mount %s at %s: %w", m.HostPath, m.GuestPath, err)
-		}
-		roots = append(roots, root)
-		// os.Root refuses paths that leave the directory, symlinks included;
-		// an fs.FS has no write operations at all.
-		fsc = fsc.WithFSMount(root.FS(), m.GuestPath)
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(fsys, m.GuestPath)
 	}
 	return cfg.WithFSConfig(fsc), closeAll, nil
 }
