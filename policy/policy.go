@@ -240,13 +240,20 @@ func (m *Module) validate(path, baseDir string, top bool) []string {
 
 // Check reports grants for modules or tools that are not loaded: a typo in a
 // module name must not leave the intended module ungranted silently.
-func (p *Policy) Check(manifests map[string]*abi.Manifest) error {
+//
+// With partial set (a command that loads one module of many the policy
+// covers), entries for modules that are not loaded are not an error; their
+// tools are still not checked.
+func (p *Policy) Check(manifests map[string]*abi.Manifest, partial bool) error {
 	if p == nil {
 		return nil
 	}
 	var problems []string
 	for _, name := range sortedKeys(p.Modules) {
 		man, ok := manifests[name]
+		if !ok && partial {
+			continue
+		}
 		if !ok {
 			problems = append(problems, fmt.Sprintf("modules.%s: no module named %q is loaded (loaded: %s)", name, name, strings.Join(sortedKeys(manifests), ", ")))
 			continue
@@ -270,4 +277,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// GrantsKV reports whether the policy grants key-value storage to any module
+// or tool, so the store is opened only when something may use it.
+func (p *Policy) GrantsKV() bool {
+	if p == nil {
+		return false
+	}
+	for _, m := range p.Modules {
+		if m == nil {
+			continue
+		}
+		if m.KV != nil {
+			return true
+		}
+	}
+	return false
 }

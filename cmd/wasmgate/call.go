@@ -62,8 +62,8 @@ func openAudit(path string) (*audit.Log, error) {
 }
 
 // newRuntime creates the runtime a command uses; -v logs to stderr.
-func newRuntime(ctx context.Context, e *env, verbose bool) (*runtime.Runtime, error) {
-	cfg := runtime.NewConfig()
+func newRuntime(ctx context.Context, e *env, verbose bool, caps *hostCaps) (*runtime.Runtime, error) {
+	cfg := caps.configure(runtime.NewConfig())
 	if verbose {
 		cfg = cfg.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
@@ -131,7 +131,13 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	}
 	defer auditLog.Close()
 
-	rt, err := newRuntime(ctx, e, *verbose)
+	caps, err := gf.openCaps(pol)
+	if err != nil {
+		e.errorf("call: %v", err)
+		return exitUsage
+	}
+	defer caps.Close()
+	rt, err := newRuntime(ctx, e, *verbose, caps)
 	if err != nil {
 		e.errorf("call: %v", err)
 		return exitUsage
@@ -143,12 +149,11 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		printFieldErrors(e, err)
 		return exitUsage
 	}
-	grants, err := grantsFor(pol, popts, mod.Manifest())
+	mg, err := grantsOf(pol, popts, mod)
 	if err != nil {
 		e.errorf("call: %v", err)
 		return exitUsage
 	}
-	mg := grants[mod.Name()]
 	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: lf.limits().Or(mg.Limits), Grant: mg.Tools[tool]}
 	if *verbose {
 		c.Events = stderrEvents{e.stderr}

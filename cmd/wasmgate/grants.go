@@ -3,10 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
-	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/policy"
+	"github.com/wasmgate/wasmgate/runtime"
 )
 
 // grantFlags are the operator's grants on the command line, shared by call,
@@ -17,6 +21,7 @@ type grantFlags struct {
 	allowPrivate bool
 	mounts       listFlag
 	env          listFlag
+	stateDir     string
 }
 
 type listFlag []string
@@ -29,6 +34,7 @@ func (g *grantFlags) register(fs *flag.FlagSet) {
 	fs.Var(&g.allowNet, "allow-net", "allow outbound HTTP(S) to `HOST[:PORT]` (or *.DOMAIN) for modules that ask for it; repeatable")
 	fs.BoolVar(&g.allowPrivate, "allow-private-net", false, "allow loopback, private, link-local and cloud-metadata addresses (refused by default even for allowed hosts)")
 	fs.Var(&g.mounts, "mount", "mount `HOSTDIR:GUESTDIR[:rw]` (read-only unless :rw) for modules that ask for GUESTDIR; repeatable")
+	fs.StringVar(&g.stateDir, "state-dir", "", "keep modules' key-value storage under `DIR` (default: $XDG_STATE_HOME/wasmgate, or ~/.local/state/wasmgate)")
 	fs.Var(&g.env, "env", "set `NAME[=VALUE]` in the environment of modules that ask for NAME (a bare NAME passes wasmgate's own value); repeatable")
 }
 
@@ -49,27 +55,67 @@ func (g *grantFlags) load() (*policy.Policy, *policy.Options, error) {
 }
 
 // resolveSecret turns a policy's secret reference into its value.
-var resolveSecret func(ref string) (string, error)
+var resolveSecret = secret.Resolve
 
-// grantsFor checks the policy against the loaded modules and computes each
-// module's grants.
-func grantsFor(p *policy.Policy, opts *policy.Options, manifests ...*abi.Manifest) (map[string]*policy.ModuleGrants, error) {
-	byName := map[string]*abi.Manifest{}
-	for _, m := range manifests {
-		byName[m.Name] = m
-	}
-	if err := p.Check(byName); err != nil {
-		return nil, err
-	}
-	out := map[string]*policy.ModuleGrants{}
-	for _, m := range manifests {
-		g, err := p.Grants(m, opts)
+// hostCaps are the capability host functions every runtime provides. A
+// module that imports them always loads; each call may use them only as
+// its grant allows.
+type hostCaps struct {
+	kv *kv.Store // nil unless the policy grants kv to some module
+}
+
+// openCaps opens what the grants need: the key-value store only when the
+// policy grants kv, so a server that grants none never locks the state
+// directory.
+func (g *grantFlags) openCaps(p *policy.Policy) (*hostCaps, error) {
+	c := &hostCaps{}
+	if p.GrantsKV() {
+		dir, err := g.stateDirectory()
 		if err != nil {
 			return nil, err
 		}
-		out[m.Name] = g
+		if c.kv, err = kv.Open(dir, nil); err != nil {
+			return nil, err
+		}
 	}
-	return out, nil
+	return c, nil
+}
+
+func (g *grantFlags) stateDirectory() (string, error) {
+	if g.stateDir != "" {
+		return g.stateDir, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "wasmgate"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no state directory for key-value storage: set --state-dir (%v)", err)
+	}
+	return filepath.Join(home, ".local", "state", "wasmgate"), nil
+}
+
+// configure adds the capability host functions to cfg.
+func (c *hostCaps) configure(cfg *runtime.Config) *runtime.Config {
+	// With a nil store the kv functions deny every call: grants never give
+	// kv when the store is not open.
+	return cfg.WithHostFunctions(c.kv.HostFuncs()...).WithHostFunctions(secret.HostFuncs()...)
+}
+
+func (c *hostCaps) Close() {
+	if c != nil && c.kv != nil {
+		c.kv.Close()
+	}
+}
+
+// grantsOf checks the policy against one loaded module and computes its
+// grants.
+func grantsOf(p *policy.Policy, opts *policy.Options, m *runtime.Module) (*policy.ModuleGrants, error) {
+	g, err := moduleGrants(p, opts, true, m)
+	if err != nil {
+		return nil, err
+	}
+	return g[m], nil
 }
 
 // printGrants writes a module's requested-versus-granted table.

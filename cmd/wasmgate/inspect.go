@@ -57,7 +57,7 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 		e.errorf("inspect: %v", err)
 		return exitUsage
 	}
-	rt, err := newRuntime(ctx, e, false)
+	rt, err := newRuntime(ctx, e, false, &hostCaps{})
 	if err != nil {
 		e.errorf("inspect: %v", err)
 		return exitUsage
@@ -76,12 +76,11 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	if rep.Imports == nil {
 		rep.Imports = []runtime.Import{}
 	}
-	grants, err := grantsFor(pol, popts, mod.Manifest())
+	mg, err := grantsOf(pol, popts, mod)
 	if err != nil {
 		e.errorf("inspect: %v", err)
 		return exitUsage
 	}
-	mg := grants[mod.Name()]
 	rep.Permissions, rep.GrantWarnings = mg.Report, mg.Warnings
 	if rep.Permissions == nil {
 		rep.Permissions = []policy.Line{}

@@ -93,7 +93,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	rt, err := runtime.New(ctx, runtime.NewConfig().WithLogger(logger))
+	caps, err := f.grants.openCaps(pol)
+	if err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	defer caps.Close()
+	rt, err := runtime.New(ctx, caps.configure(runtime.NewConfig().WithLogger(logger)))
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage
@@ -105,7 +111,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		e.errorf("serve: no module loaded; nothing to serve")
 		return exitUsage
 	}
-	grants, err := moduleGrants(pol, popts, mods)
+	grants, err := moduleGrants(pol, popts, false, mods...)
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage
@@ -144,12 +150,15 @@ func runServe(ctx context.Context, e *env, args []string) int {
 // each module's grants. They are keyed by module, not name: until
 // server.Add refuses the second of two modules with the same name, both are
 // loaded, and each must be granted by its own manifest.
-func moduleGrants(p *policy.Policy, opts *policy.Options, mods []*runtime.Module) (map[*runtime.Module]*policy.ModuleGrants, error) {
+//
+// partial is for commands that load one module of the many a policy may
+// cover (call, inspect): entries for other modules are then not an error.
+func moduleGrants(p *policy.Policy, opts *policy.Options, partial bool, mods ...*runtime.Module) (map[*runtime.Module]*policy.ModuleGrants, error) {
 	byName := map[string]*abi.Manifest{}
 	for _, m := range mods {
 		byName[m.Name()] = m.Manifest()
 	}
-	if err := p.Check(byName); err != nil {
+	if err := p.Check(byName, partial); err != nil {
 		return nil, err
 	}
 	out := map[*runtime.Module]*policy.ModuleGrants{}
