@@ -1,0 +1,247 @@
+package security
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
+	"github.com/wasmgate/wasmgate/policy"
+	"github.com/wasmgate/wasmgate/runtime"
+	"github.com/wasmgate/wasmgate/server"
+)
+
+// attack is one hostile call and what containment looks like.
+type attack struct {
+	name string
+	tool string
+	args map[string]any
+	// want is a substring of the result's text; the result must be an
+	// error result unless okResult is set (some attacks are refused inside
+	// a successful call: the probe reports the failed syscall).
+	want     string
+	okResult bool
+}
+
+// suite is a server the way serve builds it: modules loaded, grants from a
+// policy file through the narrower-of-two rule, capabilities registered.
+type suite struct {
+	cs      *mcp.ClientSession
+	outside string // a file outside every mount, which must stay unread and unchanged
+	secret  string
+}
+
+const policyYAML = `
+defaults:
+  limits: {timeout: 500ms, memory: 16MiB, output: 256KiB}
+modules:
+  probe:
+    files: [{host: ./data, guest: /data, mode: ro}]
+  kv:
+    kv: {quota: 4KiB}
+`
+
+func newSuite(t *testing.T) *suite {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := &suite{outside: filepath.Join(dir, "outside", "secret.txt"), secret: "outside-secret-7c1f"}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "data", "sub"), 0o755))
+	must(os.MkdirAll(filepath.Dir(s.outside), 0o755))
+	must(os.WriteFile(s.outside, []byte(s.secret), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "data", "a.txt"), []byte("inside"), 0o644))
+	must(os.Symlink("../outside/secret.txt", filepath.Join(dir, "data", "rel-link")))
+	must(os.Symlink(s.outside, filepath.Join(dir, "data", "abs-link")))
+	must(os.Symlink("../outside", filepath.Join(dir, "data", "dir-link")))
+	polFile := filepath.Join(dir, "policy.yaml")
+	must(os.WriteFile(polFile, []byte(policyYAML), 0o644))
+	pol, err := policy.Load(polFile)
+	must(err)
+
+	store, err := kv.Open(filepath.Join(dir, "state"), nil)
+	must(err)
+	t.Cleanup(func() { store.Close() })
+	cfg := runtime.NewConfig().WithCacheDir("").
+		WithHostFunctions(store.HostFuncs()...).
+		WithHostFunctions(secret.HostFuncs()...)
+	rt, err := runtime.New(ctx, cfg)
+	must(err)
+	t.Cleanup(func() { rt.Close(ctx) })
+
+	paths := []string{"../guests/c/hash/hash.wasm", "../guests/testdata/probe/probe.wasm", "../guests/testdata/kv/kv.wasm", "../guests/testdata/secret/secret.wasm"}
+	for _, h := range []string{"loop", "sleep", "memgrow", "hugemem", "flood", "stderrflood", "recurse", "trap", "exit3", "misuse", "badoutput"} {
+		paths = append(paths, hostileDir+h+".wasm")
+	}
+	var mods []*runtime.Module
+	manifests := map[string]*abi.Manifest{}
+	for _, p := range paths {
+		m, err := rt.Load(ctx, p)
+		must(err)
+		mods = append(mods, m)
+		manifests[m.Name()] = m.Manifest()
+	}
+	must(pol.Check(manifests, false))
+	grants := map[string]*policy.ModuleGrants{}
+	for _, m := range mods {
+		g, err := pol.Grants(m.Manifest(), &policy.Options{ResolveSecret: secret.Resolve})
+		must(err)
+		grants[m.Name()] = g
+	}
+	srv, _, err := server.New(nil, mods, &server.Options{
+		Configure: func(tool server.Tool) server.ToolConfig {
+			g := grants[tool.Module.Name()]
+			return server.ToolConfig{Grant: g.Tools[tool.Manifest.Name], Limits: g.Limits}
+		},
+	})
+	must(err)
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(ctx, st, nil)
+	must(err)
+	t.Cleanup(func() { ss.Close() })
+	s.cs, err = mcp.NewClient(&mcp.Implementation{Name: "security"}, nil).Connect(ctx, ct, nil)
+	must(err)
+	t.Cleanup(func() { s.cs.Close() })
+	return s
+}
+
+func (s *suite) call(t *testing.T, tool string, args map[string]any) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := s.cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error %v: a guest failure must be a tool result", tool, err)
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String(), res.IsError
+}
+
+// TestContainment runs every attack through the MCP front end with the
+// operator's grants, and after each one checks that a normal call still
+// succeeds and that the file outside the mount was neither read nor changed.
+func TestContainment(t *testing.T) {
+	s := newSuite(t)
+	ro := func(name string, args map[string]any) attack {
+		return attack{name: name, tool: "probe", args: args, want: `"ok":false`, okResult: true}
+	}
+	attacks := []attack{
+		// Compute, memory and output.
+		{name: "infinite loop", tool: "loop", want: "time limit"},
+		{name: "loop inside a blocking host call", tool: "sleep", want: "time limit"},
+		{name: "memory bomb", tool: "memgrow", want: "ran out of memory"},
+		{name: "huge initial memory", tool: "hugemem", want: "before it runs"},
+		{name: "stdout flood", tool: "flood", want: "output limit"},
+		{name: "stderr flood", tool: "stderrflood", want: "time limit"},
+		{name: "deep recursion", tool: "recurse", want: "stack overflow"},
+		{name: "trap", tool: "trap", want: "unreachable"},
+		{name: "non-zero exit", tool: "exit3", want: "exited with code 3"},
+		{name: "malformed result", tool: "badoutput", want: "not a valid CallToolResult"},
+		{name: "host function pointer outside memory", tool: "misuse", want: "outside guest memory"},
+		{name: "kv key pointer outside memory", tool: "kv", args: map[string]any{"op": "badkeyptr"}, want: "outside guest memory"},
+		{name: "kv length past the limit", tool: "kv", args: map[string]any{"op": "hugekey"}, want: "error -4", okResult: true},
+		// Files: escapes from a read-only mount.
+		ro("dot-dot out of the mount", map[string]any{"op": "read", "path": "/data/../outside/secret.txt"}),
+		ro("dot-dot from the root", map[string]any{"op": "read", "path": "/../outside/secret.txt"}),
+		ro("absolute host path", map[string]any{"op": "read", "path": "/etc/passwd"}),
+		ro("relative symlink out", map[string]any{"op": "read", "path": "/data/rel-link"}),
+		ro("absolute symlink out", map[string]any{"op": "read", "path": "/data/abs-link"}),
+		ro("directory symlink out", map[string]any{"op": "read", "path": "/data/dir-link/secret.txt"}),
+		ro("hard link to a file outside", map[string]any{"op": "link", "path": "/data/rel-link", "path2": "/data/hard"}),
+		ro("symlink creation pointing out", map[string]any{"op": "symlink", "path": "../outside/secret.txt", "path2": "/data/new-link"}),
+		ro("write on a read-only mount", map[string]any{"op": "write", "path": "/data/a.txt", "data": "pwned"}),
+		ro("create on a read-only mount", map[string]any{"op": "create_excl", "path": "/data/new.txt"}),
+		ro("truncate on a read-only mount", map[string]any{"op": "truncate", "path": "/data/a.txt"}),
+		ro("rename on a read-only mount", map[string]any{"op": "rename", "path": "/data/a.txt", "path2": "/data/b.txt"}),
+		ro("unlink on a read-only mount", map[string]any{"op": "unlink", "path": "/data/a.txt"}),
+		ro("mkdir on a read-only mount", map[string]any{"op": "mkdir", "path": "/data/d"}),
+		ro("write outside the mount", map[string]any{"op": "write", "path": "/outside/secret.txt", "data": "pwned"}),
+		ro("read /proc", map[string]any{"op": "read", "path": "/proc/self/environ"}),
+		// Environment and secrets.
+		{name: "read the host environment", tool: "probe", args: map[string]any{"op": "getenv", "name": "HOME"}, want: `"set":false`, okResult: true},
+		{name: "secret without a grant", tool: "secret", args: map[string]any{"name": "TOKEN", "mode": "print"}, want: "not granted", okResult: true},
+		// Storage.
+		{name: "kv quota overflow", tool: "kv", args: map[string]any{"op": "fill", "key": "k", "value": strings.Repeat("v", 512), "count": 100}, want: "quota", okResult: true},
+	}
+	for _, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			text, isErr := s.call(t, a.tool, a.args)
+			if !strings.Contains(text, a.want) {
+				t.Errorf("result %q does not say %q", clip(text), a.want)
+			}
+			if isErr == a.okResult {
+				t.Errorf("isError = %v, want %v: %q", isErr, !a.okResult, clip(text))
+			}
+			if strings.Contains(text, s.secret) {
+				t.Fatalf("the file outside the mount was read: %q", clip(text))
+			}
+			if b, err := os.ReadFile(s.outside); err != nil || string(b) != s.secret {
+				t.Fatalf("the file outside the mount changed: %q %v", b, err)
+			}
+			// A normal call right after.
+			if text, isErr := s.call(t, "sha256", map[string]any{"text": "abc"}); isErr || !strings.HasPrefix(text, "ba7816bf") {
+				t.Fatalf("good call after the attack: %q isError=%v", clip(text), isErr)
+			}
+			if text, isErr := s.call(t, "probe", map[string]any{"op": "read", "path": "/data/a.txt"}); isErr || !strings.Contains(text, `"data":"inside"`) {
+				t.Fatalf("granted read after the attack: %q isError=%v", clip(text), isErr)
+			}
+		})
+	}
+	if len(attacks) < 25 {
+		t.Errorf("only %d attacks", len(attacks))
+	}
+}
+
+// TestLyingManifest: a module whose manifest claims a safe tool
+// (readOnlyHint, no open world) while asking for more, or that uses what it
+// never asked for, gets neither: hints follow grants and undeclared use is
+// denied.
+func TestLyingManifest(t *testing.T) {
+	s := newSuite(t)
+	// kv's manifest asks for kv; the policy grants it, so kv cannot be
+	// served as read-only whatever its manifest says.
+	res, err := s.cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range res.Tools {
+		a := tool.Annotations
+		switch tool.Name {
+		case "kv":
+			if a == nil || a.ReadOnlyHint {
+				t.Errorf("kv is granted storage but served as read-only: %+v", a)
+			}
+		}
+		if a == nil || a.OpenWorldHint == nil || *a.OpenWorldHint {
+			t.Errorf("%s has no network grant but is not served with openWorldHint false: %+v", tool.Name, a)
+		}
+	}
+	// probe never asked for secrets; asking at run time is denied.
+	if text, _ := s.call(t, "secret", map[string]any{"name": "PROBE", "mode": "print"}); !strings.Contains(text, "not granted") {
+		t.Errorf("secret not in the manifest: %q", clip(text))
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
+}
