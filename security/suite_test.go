@@ -2,6 +2,10 @@ package security
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/policy"
@@ -36,8 +41,13 @@ type suite struct {
 	cs      *mcp.ClientSession
 	outside string // a file outside every mount, which must stay unread and unchanged
 	secret  string
+	url     string // a test HTTP server on loopback
+	port    string
 }
 
+// The policy: fetch may reach the test server's address by name and by
+// IP, but not private addresses; fetchprivate may reach private addresses,
+// but only the one server.
 const policyYAML = `
 defaults:
   limits: {timeout: 500ms, memory: 16MiB, output: 256KiB}
@@ -46,7 +56,43 @@ modules:
     files: [{host: ./data, guest: /data, mode: ro}]
   kv:
     kv: {quota: 4KiB}
+  fetch:
+    network: {allow: ["localhost:PORT", "127.0.0.1:PORT", "169.254.169.254", "*.test"]}
+  fetchprivate:
+    network: {allow: ["127.0.0.1:PORT"], private: true}
 `
+
+// repack writes the fetch test module under another name asking for the
+// given hosts, as a module author could.
+func repack(t *testing.T, dir, name string, network []string) string {
+	t.Helper()
+	wasm, err := os.ReadFile("../guests/testdata/http/fetch.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := abi.ExtractManifest(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["name"] = name
+	m["permissions"] = map[string]any{"network": network}
+	tools := m["tools"].([]any)
+	tools[0].(map[string]any)["name"] = name
+	b, _ := json.Marshal(m)
+	packed, err := abi.EmbedManifest(wasm, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".wasm")
+	if err := os.WriteFile(path, packed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 func newSuite(t *testing.T) *suite {
 	t.Helper()
@@ -66,8 +112,20 @@ func newSuite(t *testing.T) *suite {
 	must(os.Symlink("../outside/secret.txt", filepath.Join(dir, "data", "rel-link")))
 	must(os.Symlink(s.outside, filepath.Join(dir, "data", "abs-link")))
 	must(os.Symlink("../outside", filepath.Join(dir, "data", "dir-link")))
+	// A server on loopback: reachable only with private addresses granted.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello from the network") })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://localhost:"+s.port+"/ok", http.StatusFound) // localhost:PORT is not granted to fetchprivate
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) { w.Write(make([]byte, 5<<20)) })
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	_, s.port, _ = strings.Cut(strings.TrimPrefix(ts.URL, "http://"), ":")
+	s.url = ts.URL
+
 	polFile := filepath.Join(dir, "policy.yaml")
-	must(os.WriteFile(polFile, []byte(policyYAML), 0o644))
+	must(os.WriteFile(polFile, []byte(strings.ReplaceAll(policyYAML, "PORT", s.port)), 0o644))
 	pol, err := policy.Load(polFile)
 	must(err)
 
@@ -76,7 +134,8 @@ func newSuite(t *testing.T) *suite {
 	t.Cleanup(func() { store.Close() })
 	cfg := runtime.NewConfig().WithCacheDir("").
 		WithHostFunctions(store.HostFuncs()...).
-		WithHostFunctions(secret.HostFuncs()...)
+		WithHostFunctions(secret.HostFuncs()...).
+		WithHostFunctions(hosthttp.New(nil).HostFuncs()...)
 	rt, err := runtime.New(ctx, cfg)
 	must(err)
 	t.Cleanup(func() { rt.Close(ctx) })
@@ -85,6 +144,9 @@ func newSuite(t *testing.T) *suite {
 	for _, h := range []string{"loop", "sleep", "memgrow", "hugemem", "flood", "stderrflood", "recurse", "trap", "exit3", "misuse", "badoutput"} {
 		paths = append(paths, hostileDir+h+".wasm")
 	}
+	paths = append(paths,
+		repack(t, dir, "fetch", []string{"localhost:" + s.port, "127.0.0.1:" + s.port, "169.254.169.254", "*.test"}),
+		repack(t, dir, "fetchprivate", []string{"127.0.0.1:" + s.port, "localhost:" + s.port}))
 	var mods []*runtime.Module
 	manifests := map[string]*abi.Manifest{}
 	for _, p := range paths {
@@ -139,6 +201,9 @@ func (s *suite) call(t *testing.T, tool string, args map[string]any) (string, bo
 // succeeds and that the file outside the mount was neither read nor changed.
 func TestContainment(t *testing.T) {
 	s := newSuite(t)
+	fetch := func(name, tool, url, want string) attack {
+		return attack{name: name, tool: tool, args: map[string]any{"op": "request", "request": `{"url":"` + url + `"}`}, want: want, okResult: true}
+	}
 	ro := func(name string, args map[string]any) attack {
 		return attack{name: name, tool: "probe", args: args, want: `"ok":false`, okResult: true}
 	}
@@ -177,8 +242,22 @@ func TestContainment(t *testing.T) {
 		// Environment and secrets.
 		{name: "read the host environment", tool: "probe", args: map[string]any{"op": "getenv", "name": "HOME"}, want: `"set":false`, okResult: true},
 		{name: "secret without a grant", tool: "secret", args: map[string]any{"name": "TOKEN", "mode": "print"}, want: "not granted", okResult: true},
+		// Network.
+		fetch("network to a host not granted", "fetch", "http://example.com/", "error -2"),
+		fetch("SSRF to 127.0.0.1", "fetch", s.url+"/ok", "error -2"),
+		fetch("SSRF to a name resolving to loopback", "fetch", "http://localhost:"+s.port+"/ok", "error -2"),
+		fetch("SSRF to [::1]", "fetch", "http://[::1]:"+s.port+"/ok", "error -"),
+		fetch("SSRF to 0x7f000001", "fetch", "http://0x7f000001:"+s.port+"/ok", "error -1"),
+		fetch("SSRF to cloud metadata", "fetch", "http://169.254.169.254/latest/meta-data/", "error -2"),
+		fetch("redirect to a host not granted", "fetchprivate", s.url+"/redirect", "error -2"),
+		fetch("oversized response", "fetchprivate", s.url+"/huge", "error -4"),
+		{name: "oversized request", tool: "fetchprivate", args: map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok","body":"` + strings.Repeat("x", 2<<20) + `"}`}, want: "error -4", okResult: true},
 		// Storage.
 		{name: "kv quota overflow", tool: "kv", args: map[string]any{"op": "fill", "key": "k", "value": strings.Repeat("v", 512), "count": 100}, want: "quota", okResult: true},
+	}
+	// The granted path works: a private grant reaches the test server.
+	if text, _ := s.call(t, "fetchprivate", map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok"}`}); !strings.Contains(text, "hello from the network") {
+		t.Fatalf("granted request: %q", clip(text))
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
@@ -228,6 +307,9 @@ func TestLyingManifest(t *testing.T) {
 			if a == nil || a.ReadOnlyHint {
 				t.Errorf("kv is granted storage but served as read-only: %+v", a)
 			}
+		}
+		if strings.HasPrefix(tool.Name, "fetch") {
+			continue // granted the network: the open world is true
 		}
 		if a == nil || a.OpenWorldHint == nil || *a.OpenWorldHint {
 			t.Errorf("%s has no network grant but is not served with openWorldHint false: %+v", tool.Name, a)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/policy"
@@ -61,14 +62,15 @@ var resolveSecret = secret.Resolve
 // module that imports them always loads; each call may use them only as
 // its grant allows.
 type hostCaps struct {
-	kv *kv.Store // nil unless the policy grants kv to some module
+	kv   *kv.Store // nil unless the policy grants kv to some module
+	http *hosthttp.Client
 }
 
 // openCaps opens what the grants need: the key-value store only when the
 // policy grants kv, so a server that grants none never locks the state
 // directory.
 func (g *grantFlags) openCaps(p *policy.Policy) (*hostCaps, error) {
-	c := &hostCaps{}
+	c := &hostCaps{http: hosthttp.New(nil)}
 	if p.GrantsKV() {
 		dir, err := g.stateDirectory()
 		if err != nil {
@@ -99,12 +101,23 @@ func (g *grantFlags) stateDirectory() (string, error) {
 func (c *hostCaps) configure(cfg *runtime.Config) *runtime.Config {
 	// With a nil store the kv functions deny every call: grants never give
 	// kv when the store is not open.
-	return cfg.WithHostFunctions(c.kv.HostFuncs()...).WithHostFunctions(secret.HostFuncs()...)
+	if c.http == nil {
+		c.http = hosthttp.New(nil) // inspect: never called, but the imports resolve
+	}
+	return cfg.WithHostFunctions(c.kv.HostFuncs()...).
+		WithHostFunctions(secret.HostFuncs()...).
+		WithHostFunctions(c.http.HostFuncs()...)
 }
 
 func (c *hostCaps) Close() {
-	if c != nil && c.kv != nil {
+	if c == nil {
+		return
+	}
+	if c.kv != nil {
 		c.kv.Close()
+	}
+	if c.http != nil {
+		c.http.CloseIdleConnections()
 	}
 }
 
