@@ -16,6 +16,15 @@ const ManifestSection = "wasmgate.manifest"
 // its manifest when the module has no manifest section.
 const SidecarSuffix = ".manifest.json"
 
+// Entry points a module exports (ABI.md section 1). A command exports
+// ExportStart; a reactor exports ExportInitialize and ExportCall, and each
+// call runs the first, then the second.
+const (
+	ExportStart      = "_start"
+	ExportInitialize = "_initialize"
+	ExportCall       = "wasmgate_call"
+)
+
 // HostModule is the import module name of every wasmgate host function.
 const HostModule = "wasmgate"
 

@@ -259,7 +259,15 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	mod, err := m.rt.wz.InstantiateModule(ictx, m.compiled, cfg)
 	if err == nil {
 		defer mod.Close(context.Background())
-		_, err = mod.ExportedFunction("_start").Call(ictx)
+		if m.reactor {
+			// The Go runtime (or any reactor's) starts in _initialize;
+			// wasmgate_call then serves the envelope like _start would.
+			if _, err = mod.ExportedFunction(abi.ExportInitialize).Call(ictx); err == nil {
+				_, err = mod.ExportedFunction(abi.ExportCall).Call(ictx)
+			}
+		} else {
+			_, err = mod.ExportedFunction(abi.ExportStart).Call(ictx)
+		}
 	}
 	st.mu.Lock()
 	st.stopped = true

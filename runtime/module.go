@@ -22,6 +22,7 @@ type Module struct {
 	imports        []Import
 	exports        []Export
 	sem            chan struct{}
+	reactor        bool // exports _initialize and wasmgate_call
 }
 
 // Import is one import of a module.
@@ -81,6 +82,10 @@ func (m *Module) Tool(name string) (*abi.Tool, bool) {
 func (m *Module) Limits(ceiling Limits) Limits {
 	return ceiling.Or(m.rt.cfg.limits).Narrow(m.manifest.Limits)
 }
+
+// Reactor reports whether the module is a reactor: each call runs
+// _initialize, then wasmgate_call, instead of _start.
+func (m *Module) Reactor() bool { return m.reactor }
 
 // Close releases the compiled code.
 func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }

@@ -221,9 +221,22 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 		m.exports = append(m.exports, Export{Name: name, Kind: "memory"})
 	}
 	slices.SortFunc(m.exports, func(a, b Export) int { return strings.Compare(a.Name, b.Name) })
-	if _, ok := compiled.ExportedFunctions()["_start"]; !ok {
+	exported := compiled.ExportedFunctions()
+	_, hasInit := exported[abi.ExportInitialize]
+	_, hasCall := exported[abi.ExportCall]
+	_, hasStart := exported[abi.ExportStart]
+	switch {
+	case hasInit && hasCall:
+		// A reactor (abi/ABI.md section 1): _initialize, then wasmgate_call.
+		if err := checkNoParams(exported, abi.ExportInitialize, abi.ExportCall); err != nil {
+			_ = compiled.Close(ctx)
+			return nil, err
+		}
+		m.reactor = true
+	case hasStart:
+	default:
 		_ = compiled.Close(ctx)
-		return nil, errors.New("module does not export _start: build it as a WASI command (for Go: GOOS=wasip1 GOARCH=wasm go build; for C: clang --target=wasm32-wasi)")
+		return nil, errors.New("module does not export _start, nor _initialize and wasmgate_call: build it as a WASI command (for Go: GOOS=wasip1 GOARCH=wasm go build; for C: clang --target=wasm32-wasi) or as a reactor (Go: -buildmode=c-shared with //go:wasmexport wasmgate_call)")
 	}
 	if _, ok := compiled.ExportedMemories()["memory"]; !ok {
 		_ = compiled.Close(ctx)
@@ -231,6 +244,16 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 	}
 	r.logger.Debug("module compiled", "path", path, "module", man.Name, "tools", len(man.Tools), "took", time.Since(began))
 	return m, nil
+}
+
+// checkNoParams checks that each named export is a function () -> ().
+func checkNoParams(exported map[string]api.FunctionDefinition, names ...string) error {
+	for _, n := range names {
+		if def := exported[n]; len(def.ParamTypes()) != 0 || len(def.ResultTypes()) != 0 {
+			return fmt.Errorf("module exports %s as %s, but a reactor's %s is () -> ()", n, signature(def), n)
+		}
+	}
+	return nil
 }
 
 // checkImports rejects imports this runtime cannot satisfy, before compiling.
