@@ -48,6 +48,7 @@ func commands() []command {
 		{"call", "[flags] FILE.wasm TOOL [ARGS_JSON|-]", "run one tool once and print its result", runCall},
 		{"inspect", "[--json] FILE.wasm", "show a module's manifest, tools, permissions, limits, imports and exports", runInspect},
 		{"pack", "--manifest M.json -o OUT.wasm IN.wasm", "embed (or replace) a manifest in a module", runPack},
+		{"new", "--lang go|rust|c|assemblyscript [--sdk DIR] NAME", "create a tool project folder NAME (source, manifest, Makefile) using the language's SDK", runNew},
 		{"serve", "[flags] PATH...", "serve the tools of modules (.wasm files, or directories of them) over MCP", runServe},
 		{"version", "", "print the version", runVersion},
 	}
