@@ -218,7 +218,7 @@ type Content struct {
 type Result struct {
 	Content           []Content `json:"content"`
 	StructuredContent any       `json:"structuredContent,omitempty"`
-	IsError           bool      `json:"isError,omitempty"`
+	IsError           bool      `json:"isError"`
 }
 
 // Text is a result with one text item.
@@ -428,10 +428,15 @@ func checkBounds(name string, p any, raw json.RawMessage) error {
 	if json.Unmarshal(raw, &f) != nil {
 		return nil
 	}
-	if lo, ok := ps["minimum"].(float64); ok && f < lo {
+	lo, hasLo := ps["minimum"].(float64)
+	hi, hasHi := ps["maximum"].(float64)
+	if hasLo && hasHi && (f < lo || f > hi) {
+		return Errorf("argument %q must be between %v and %v, got %s", name, lo, hi, raw)
+	}
+	if hasLo && f < lo {
 		return Errorf("argument %q must be at least %v, got %s", name, lo, raw)
 	}
-	if hi, ok := ps["maximum"].(float64); ok && f > hi {
+	if hasHi && f > hi {
 		return Errorf("argument %q must be at most %v, got %s", name, hi, raw)
 	}
 	return nil

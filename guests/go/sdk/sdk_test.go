@@ -130,7 +130,7 @@ func TestServe(t *testing.T) {
 	Tool("echo", func(ctx context.Context, a map[string]any) (string, error) { return "echo", nil })
 
 	res := serve(t, callEnv("count", `{"text":"a b c"}`))
-	if textOf(res) != "words: 3" || res["isError"] != nil || res["structuredContent"].(map[string]any)["words"] != 3.0 {
+	if textOf(res) != "words: 3" || res["isError"] != false || res["structuredContent"].(map[string]any)["words"] != 3.0 {
 		t.Errorf("count: %v", res)
 	}
 	if gotLimit != 10 || gotMeta["progressToken"] != 7.0 {
@@ -143,8 +143,8 @@ func TestServe(t *testing.T) {
 		{callEnv("count", `{"text":"fail"}`), "no: denied"},
 		{callEnv("count", `{"text":"plain"}`), "plain error"},
 		{callEnv("count", `{}`), `missing required argument "text" (a string)`},
-		{callEnv("count", `{"text":"x","limit":0}`), `argument "limit" must be at least 1, got 0`},
-		{callEnv("count", `{"text":"x","limit":1000}`), `argument "limit" must be at most 100`},
+		{callEnv("count", `{"text":"x","limit":0}`), `argument "limit" must be between 1 and 100, got 0`},
+		{callEnv("count", `{"text":"x","limit":1000}`), `argument "limit" must be between 1 and 100, got 1000`},
 		{callEnv("count", `{"text":"x","mode":"c"}`), `argument "mode" must be one of "a", "b", got "c"`},
 		{callEnv("count", `{"text":"x","zzz":1,"aaa":2}`), `unknown argument "aaa", "zzz": this tool takes limit, mode, opt, text`},
 		{callEnv("count", `{"text":3}`), `argument "text" must be a string, got number`},
