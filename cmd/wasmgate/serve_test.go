@@ -439,7 +439,7 @@ func TestServeHTTP(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600)
 	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
-	base := serveInProcess(t, "--http", "127.0.0.1:0", "--auth-token-file", tokenFile, "--audit", auditFile, serveGuests+"/c", serveGuests+"/wat")
+	base := serveInProcess(t, "--http", "127.0.0.1:0", "--auth-token-file", tokenFile, "--audit", auditFile, serveGuests+"/c/hash", serveGuests+"/wat/echo")
 
 	t.Run("healthz needs no token", func(t *testing.T) {
 		resp, err := http.Get(base + "/healthz")
