@@ -1,12 +1,17 @@
 package gotools_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/runtime"
@@ -65,5 +70,58 @@ func BenchmarkGoModels(b *testing.B) {
 				}
 			}
 		})
+		if model.flag != "" {
+			benchReactorPhases(b, out, args)
+		}
 	}
+}
+
+// benchReactorPhases splits a reactor call, in plain wazero (no wasmgate
+// sandbox, no instrumentation): instantiate + _initialize, then
+// wasmgate_call alone on an instance initialized beforehand, which is what
+// a pool of prepared instances would leave per call.
+func benchReactorPhases(b *testing.B, path string, args []byte) {
+	ctx := context.Background()
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wz := wazero.NewRuntime(ctx)
+	defer wz.Close(ctx)
+	wasi_snapshot_preview1.MustInstantiate(ctx, wz)
+	compiled, err := wz.CompileModule(ctx, wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdin, _ := abi.EncodeCall("query", args, nil)
+	instance := func() api.Module {
+		var out bytes.Buffer
+		cfg := wazero.NewModuleConfig().WithName("").WithStdin(bytes.NewReader(stdin)).WithStdout(&out).WithStartFunctions()
+		mod, err := wz.InstantiateModule(ctx, compiled, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := mod.ExportedFunction(abi.ExportInitialize).Call(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return mod
+	}
+	b.Run("reactor-phases/instantiate+initialize", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			instance().Close(ctx)
+		}
+	})
+	b.Run("reactor-phases/call-only", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			mod := instance()
+			b.StartTimer()
+			if _, err := mod.ExportedFunction(abi.ExportCall).Call(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			mod.Close(ctx)
+			b.StartTimer()
+		}
+	})
 }
