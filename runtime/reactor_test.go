@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReactor runs a reactor module: _initialize then wasmgate_call, in a
@@ -32,6 +33,14 @@ func TestReactor(t *testing.T) {
 	}
 	if out.Err == nil || out.Err.Kind != KindTrap || !strings.Contains(out.Err.Stack, "wasmgate_call") {
 		t.Fatalf("trap in wasmgate_call: %+v (stack %q)", out.Err, out.Err.Stack)
+	}
+	// A reactor is stopped at its deadline like a command.
+	out, err = m.Call(context.Background(), Call{Tool: "spin", Limits: Limits{Timeout: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Err == nil || out.Err.Kind != KindTimeout {
+		t.Fatalf("endless loop in wasmgate_call: %+v", out.Err)
 	}
 	if cmd := load(t, r, echoWasm); cmd.Reactor() {
 		t.Error("a command is reported as a reactor")

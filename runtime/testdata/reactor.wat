@@ -2,7 +2,8 @@
 ;; wasmgate_call answers "reactor ready" only if it ran first. It also
 ;; exports a _start answering "command", which must not run: a module with
 ;; _initialize and wasmgate_call is a reactor. The "trap" tool makes
-;; wasmgate_call trap after it read the envelope.
+;; wasmgate_call trap after it read the envelope, the "spin" tool loop
+;; forever (to be stopped at the deadline).
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
@@ -22,18 +23,19 @@
     (i32.store (i32.const 300) (i32.const 1024))
     (i32.store (i32.const 304) (i32.const 1024))
     (drop (call $fd_read (i32.const 0) (i32.const 300) (i32.const 1) (i32.const 308)))
-    ;; a tools/call of "trap" has "trap" in it: look for the byte 'p' after "tra"
     (if (i32.ne (global.get $ready) (i32.const 1)) (then (call $exit (i32.const 3))))
-    (if (call $has_trap) (then unreachable))
+    (if (call $has (i32.const 0x70617274)) (then unreachable)) ;; "trap"
+    (if (call $has (i32.const 0x6e697073)) (then (loop $forever (br $forever)))) ;; "spin"
     (call $print (i32.const 0) (i32.const 13)))
-  (func $has_trap (result i32)
+  ;; $has reports whether the envelope holds the 4 bytes of $word.
+  (func $has (param $word i32) (result i32)
     (local $i i32) (local $end i32)
     (local.set $i (i32.const 1024))
     (local.set $end (i32.add (i32.const 1024) (i32.load (i32.const 308))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
-        (if (i32.eq (i32.load (local.get $i)) (i32.const 0x70617274)) ;; "trap"
+        (if (i32.eq (i32.load (local.get $i)) (local.get $word))
           (then (return (i32.const 1))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
