@@ -123,12 +123,23 @@ func TestSlugify(t *testing.T) {
 			t.Errorf("%s %s = %q %s (error %v), want %q %s", tc.tool, tc.args, text, sc, isErr, tc.want, tc.structured)
 		}
 	}
+	// The longest text accepted fits the module's memory limit.
+	long := strings.Repeat("Crème Brûlée ", 100000/13)
+	text, _, isErr := call(t, m, "slugify", `{"text":"`+long+`"}`, nil, nil)
+	if isErr || !strings.HasPrefix(text, "creme-brulee-creme-brulee") || len(text) != 100000/13*13-1 {
+		t.Errorf("slugify of %d characters: %d bytes %.80q (error %v)", len(long), len(text), text, isErr)
+	}
+	text, _, isErr = call(t, m, "case_convert", `{"text":"`+long+`","to":"camel"}`, nil, nil)
+	if isErr || !strings.HasPrefix(text, "cremeBruleeCremeBrulee") {
+		t.Errorf("case_convert of %d characters: %.80q (error %v)", len(long), text, isErr)
+	}
 	for _, tc := range []struct{ tool, args, want string }{
 		{"slugify", `{}`, `missing argument "text"`},
 		{"slugify", `{"text":1}`, `argument "text" must be a string`},
 		{"slugify", `{"text":"x","separator":"+"}`, "separator must be"},
 		{"slugify", `{"text":"x","bogus":1}`, `unknown argument "bogus"`},
 		{"case_convert", `{"text":"x","to":"leet"}`, "to must be one of"},
+		{"slugify", `{"text":"` + strings.Repeat("a", 100001) + `"}`, "longer than 100000"},
 	} {
 		text, _, isErr := call(t, m, tc.tool, tc.args, nil, nil)
 		if !isErr || !strings.Contains(text, tc.want) {

@@ -71,6 +71,11 @@ function words(text: string): string[] {
   return out;
 }
 
+// Titles and identifiers are short; a bound keeps memory use small.
+const MAX_TEXT = 100000;
+
+function tooLong(text: string): bool { return text.length > MAX_TEXT; }
+
 function capitalize(w: string): string {
   return w.length == 0 ? w : w.charAt(0).toUpperCase() + w.substring(1).toLowerCase();
 }
@@ -102,6 +107,7 @@ tool("slugify", (args: Args): Result => {
   const sep = args.string("separator", "-");
   const maxLength = args.integer("max_length", 0);
   if (!args.ok) return args.errorResult();
+  if (tooLong(text)) return Result.error("text is longer than " + MAX_TEXT.toString() + " characters");
   if (sep != "-" && sep != "_" && sep != ".") return Result.error("separator must be \"-\", \"_\" or \".\"");
   if (maxLength < 0 || maxLength > 1000) return Result.error("max_length must be between 0 (no limit) and 1000");
   const s = slug(text, sep, <i32>maxLength);
@@ -113,6 +119,7 @@ tool("case_convert", (args: Args): Result => {
   const text = args.requireString("text");
   const to = args.requireString("to");
   if (!args.ok) return args.errorResult();
+  if (tooLong(text)) return Result.error("text is longer than " + MAX_TEXT.toString() + " characters");
   const ws = words(text);
   const parts: string[] = [];
   let sep = "";
