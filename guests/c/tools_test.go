@@ -158,7 +158,7 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 	// Inputs that would take quadratic time in a naive renderer finish quickly.
-	for _, p := range []string{"*a ", "[a](", "[a](x \"", "`a ``", "> - ", "**_", "[", "<a"} {
+	for _, p := range []string{"*a ", "[a](", "[a](x \"", "`a ``", "```````````````a", "> - ", "**_", "[", "<a"} {
 		args, _ := json.Marshal(map[string]string{"markdown": strings.Repeat(p, 100000/len(p))})
 		if res := call(t, m, "markdown_to_html", string(args), nil); res.isError {
 			t.Errorf("%q repeated: %s", p, res.text)

@@ -19,6 +19,8 @@
 #include "wasmgate.h"
 
 #define MAX_NEST 32
+/* A run of more backticks than this is literal text, never a code span. */
+#define MAX_TICKS 64
 
 /* ---------- output helpers ---------- */
 
@@ -95,12 +97,12 @@ typedef struct {
 	size_t fail_em[2][3]; /* [char *,_][width 1, 2, 3] */
 	size_t fail_bracket;
 	size_t fail_title[3]; /* a title closed by ", ' or ) */
-	size_t fail_tick[16];
+	size_t fail_tick[MAX_TICKS + 1]; /* by the length of the backtick run */
 } scope;
 
 static void inlines(wg_buf *o, const char *s, size_t n, int depth);
 
-/* tick_run returns the length of the run of c at i. */
+/* run_len returns the length of the run of c at i. */
 static size_t run_len(const char *s, size_t n, size_t i, char c) {
 	size_t k = 0;
 	while (i + k < n && s[i + k] == c)
@@ -110,10 +112,7 @@ static size_t run_len(const char *s, size_t n, size_t i, char c) {
 
 /* code_end finds the closing run of exactly k backticks after i; returns its position or 0. */
 static size_t code_end(scope *sc, size_t i, size_t k) {
-	size_t slot = k < 16 ? k : 15;
-	if (sc->fail_tick[slot] && i >= sc->fail_tick[slot] && k >= 15)
-		return 0;
-	if (sc->fail_tick[slot] && i >= sc->fail_tick[slot] && k < 15)
+	if (k > MAX_TICKS || (sc->fail_tick[k] && i >= sc->fail_tick[k]))
 		return 0;
 	for (size_t j = i; j < sc->n;) {
 		if (sc->s[j] == '`') {
@@ -125,8 +124,8 @@ static size_t code_end(scope *sc, size_t i, size_t k) {
 			j++;
 		}
 	}
-	if (!sc->fail_tick[slot] || i < sc->fail_tick[slot])
-		sc->fail_tick[slot] = i ? i : 1;
+	if (!sc->fail_tick[k] || i < sc->fail_tick[k])
+		sc->fail_tick[k] = i ? i : 1;
 	return 0;
 }
 
