@@ -172,10 +172,10 @@ func TestMarkdown(t *testing.T) {
 // TestSDKArguments checks the JSON reader: escapes, UTF-8, numbers, nested fields.
 func TestSDKArguments(t *testing.T) {
 	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓","i":-42e1,"b":true,"d":0.5,
+	res := call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓","i":-42e1,"b":true,"d":0.1,
 		"user":{"address":{"city":"Z\u00fcrich"}},"list":[1,{"k":[2]},"x"],"n":null}`, nil)
 	want := map[string]any{
-		"s": "a\"\\/\b\f\n\r\té😀\uFFFDx✓", "i": -420.0, "b": true, "d": 0.5, "city": "Zürich",
+		"s": "a\"\\/\b\f\n\r\té😀\uFFFDx✓", "i": -420.0, "b": true, "d": 0.1, "city": "Zürich",
 		"list_len": 3.0, "second": map[string]any{"k": []any{2.0}},
 		"kinds": map[string]any{"s": "string", "i": "number", "b": "boolean", "d": "number", "user": "object", "list": "array", "n": "null"},
 	}

@@ -228,7 +228,14 @@ void wg_json_double(wg_buf *b, double v) {
 		wg_buf_printf(b, "%lld", (long long)v);
 		return;
 	}
-	wg_buf_printf(b, "%.17g", v);
+	/* the shortest form that reads back as the same double */
+	char tmp[32];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	wg_buf_puts(b, tmp);
 }
 
 void wg_json_bool(wg_buf *b, int v) { wg_buf_puts(b, v ? "true" : "false"); }
