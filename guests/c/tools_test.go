@@ -4,6 +4,8 @@ package ctools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -284,5 +286,38 @@ func TestSDKHTTP(t *testing.T) {
 	// Without a grant: denied, with the host's message.
 	if res := call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, nil); !res.isError || !strings.Contains(res.text, "http_request: denied: ") {
 		t.Errorf("http without a grant = %+v", res)
+	}
+}
+
+// TestSDKStringsRoundTrip sends random strings (control characters,
+// quotes, backslashes, every UTF-8 length, astral characters written as
+// surrogate pairs) and checks that the SDK decodes and re-encodes each
+// exactly.
+func TestSDKStringsRoundTrip(t *testing.T) {
+	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := []rune{0, 1, 0x1f, '"', '\\', '/', 'a', ' ', 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff}
+	for i := 0; i < 100; i++ {
+		var b strings.Builder
+		for n := rng.IntN(40); n > 0; n-- {
+			b.WriteRune(pool[rng.IntN(len(pool))])
+		}
+		s := b.String()
+		// Encode astral characters as \ud83d\ude00 pairs, as some clients do.
+		var enc strings.Builder
+		for _, r := range s {
+			switch {
+			case r >= 0x10000:
+				r -= 0x10000
+				fmt.Fprintf(&enc, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+			default:
+				e, _ := json.Marshal(string(r))
+				enc.Write(e[1 : len(e)-1])
+			}
+		}
+		res := call(t, m, "args", `{"s":"`+enc.String()+`","i":1}`, nil)
+		if res.isError || res.structured["s"] != s || res.text != s {
+			t.Fatalf("%q (sent as %s): got %q / %q", s, enc.String(), res.structured["s"], res.text)
+		}
 	}
 }
