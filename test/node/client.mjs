@@ -25,12 +25,12 @@ const bin = process.env.WASMGATE_BIN || path.join(root, "bin/wasmgate");
 const guests = process.env.GUESTS || path.join(root, "guests");
 const hostile = path.join(guests, "testdata/hostile");
 
-// What every server under test serves: the C and Go example tools and two
+// What every server under test serves: a C and a Go example module and two
 // hostile modules, with a short time limit.
 const serveArgs = [
   "--timeout", "750ms",
-  path.join(guests, "c"),
-  path.join(guests, "go"),
+  path.join(guests, "c", "hash"),
+  path.join(guests, "go", "textstats"),
   path.join(hostile, "trap.wasm"),
   path.join(hostile, "loop.wasm"),
 ];
