@@ -205,7 +205,7 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 	}
 	began := time.Now()
 	cctx := experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0))
-	compiled, err := r.wz.CompileModule(cctx, code)
+	compiled, err := compileModule(cctx, r.wz, code)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -254,6 +254,18 @@ func checkNoParams(exported map[string]api.FunctionDefinition, names ...string) 
 		}
 	}
 	return nil
+}
+
+// compileModule compiles, turning a panic in wazero's decoder or validator
+// (which malformed input has triggered) into an error: a broken module must
+// fail to load, never take the process down.
+func compileModule(ctx context.Context, wz wazero.Runtime, code []byte) (compiled wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			compiled, err = nil, fmt.Errorf("the module is malformed: validating it failed with %v", p)
+		}
+	}()
+	return wz.CompileModule(ctx, code)
 }
 
 // checkImports rejects imports this runtime cannot satisfy, before compiling.

@@ -2,6 +2,7 @@ package wasmbin
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,15 +30,26 @@ func FuzzInstrument(f *testing.F) {
 		if err != nil {
 			return
 		}
-		orig, err := r.CompileModule(ctx, wasm)
+		orig, err := compile(ctx, r, wasm)
 		if err != nil {
-			return // not a valid module to begin with
+			return // not a valid module to begin with (or one wazero cannot validate)
 		}
 		orig.Close(ctx)
-		c, err := r.CompileModule(ctx, out)
+		c, err := compile(ctx, r, out)
 		if err != nil {
 			t.Fatalf("valid module became invalid after instrumentation: %v", err)
 		}
 		c.Close(ctx)
 	})
+}
+
+// compile recovers the panics wazero's validator has on some malformed
+// modules (the runtime does the same), so the fuzzer tests our rewriting.
+func compile(ctx context.Context, r wazero.Runtime, b []byte) (c wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("wazero panicked: %v", p)
+		}
+	}()
+	return r.CompileModule(ctx, b)
 }
