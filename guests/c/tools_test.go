@@ -2,119 +2,34 @@
 package ctools
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/wasmgate/wasmgate/abi"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
-	"github.com/wasmgate/wasmgate/host/secret"
+	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
-// events records a call's log and progress reports.
-type events struct {
-	mu       sync.Mutex
-	logs     []string
-	progress []string
-}
-
-func (e *events) Log(level abi.LogLevel, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.logs = append(e.logs, msg)
-}
-
-func (e *events) Progress(p, total float64, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b, _ := json.Marshal([]any{p, total, msg})
-	e.progress = append(e.progress, string(b))
-}
-
-// newRuntime returns a runtime with every capability host function.
-func newRuntime(t *testing.T) *runtime.Runtime {
-	t.Helper()
-	store, err := kv.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	client := hosthttp.New(nil)
-	t.Cleanup(client.CloseIdleConnections)
-	funcs := append(store.HostFuncs(), secret.HostFuncs()...)
-	funcs = append(funcs, client.HostFuncs()...)
-	r, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(funcs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(context.Background()) })
-	return r
-}
-
-func load(t *testing.T, r *runtime.Runtime, path string) *runtime.Module {
-	t.Helper()
-	m, err := r.Load(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-type result struct {
-	text       string
-	structured map[string]any
-	isError    bool
-	content    []mcp.Content
-	events     *events
-}
-
-func call(t *testing.T, m *runtime.Module, tool, args string, g *runtime.Grant) result {
-	t.Helper()
-	ev := &events{}
-	out, err := m.Call(context.Background(), runtime.Call{Tool: tool, Arguments: json.RawMessage(args), Grant: g, Events: ev})
-	if err != nil {
-		t.Fatalf("%s %s: %v", tool, args, err)
-	}
-	res := result{isError: out.Result.IsError, content: out.Result.Content, events: ev}
-	if out.Err != nil && out.Err.Kind != runtime.KindToolError {
-		t.Fatalf("%s %s: %v", tool, args, out.Err)
-	}
-	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			res.text += tc.Text
-		}
-	}
-	if out.Result.StructuredContent != nil {
-		b, _ := json.Marshal(out.Result.StructuredContent)
-		json.Unmarshal(b, &res.structured)
-	}
-	return res
-}
-
 func TestHash(t *testing.T) {
-	m := load(t, newRuntime(t), "hash/hash.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "hash/hash.wasm")
 	for _, tc := range []struct{ tool, args, key, want string }{
 		{"sha256", `{"text":"hello"}`, "sha256", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
 		{"sha256", `{"text":""}`, "sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 		{"base64_encode", `{"text":"wasm \u2713"}`, "base64", "d2FzbSDinJM="},
 		{"base64_decode", `{"text":"d2Fz\nbSDinJM"}`, "text", "wasm ✓"},
 	} {
-		res := call(t, m, tc.tool, tc.args, nil)
-		if res.isError || res.text != tc.want || res.structured[tc.key] != tc.want {
+		res := guesttest.Call(t, m, tc.tool, tc.args, nil)
+		if res.IsError || res.Text != tc.want || res.Structured[tc.key] != tc.want {
 			t.Errorf("%s %s = %+v, want %q", tc.tool, tc.args, res, tc.want)
 		}
-		if len(res.events.logs) != 1 || res.events.logs[0] != tc.tool {
-			t.Errorf("%s logged %q", tc.tool, res.events.logs)
+		if len(res.Events.Logs) != 1 || res.Events.Logs[0] != tc.tool {
+			t.Errorf("%s logged %q", tc.tool, res.Events.Logs)
 		}
 	}
 	for _, tc := range []struct{ tool, args, want string }{
@@ -125,15 +40,15 @@ func TestHash(t *testing.T) {
 		{"sha256", `{"text":1}`, `argument "text" must be a string`},
 		{"sha256", `{"text":"","x":1}`, `unknown argument "x": this tool takes only "text"`},
 	} {
-		res := call(t, m, tc.tool, tc.args, nil)
-		if !res.isError || !strings.Contains(res.text, tc.want) {
+		res := guesttest.Call(t, m, tc.tool, tc.args, nil)
+		if !res.IsError || !strings.Contains(res.Text, tc.want) {
 			t.Errorf("%s %s = %+v, want an error containing %q", tc.tool, tc.args, res, tc.want)
 		}
 	}
 }
 
 func TestMarkdown(t *testing.T) {
-	m := load(t, newRuntime(t), "markdown/markdown.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "markdown/markdown.wasm")
 	for _, tc := range []struct{ md, want string }{
 		{"# Title *em* #", "<h1>Title <em>em</em></h1>\n"},
 		{"Setext\n===", "<h1>Setext</h1>\n"},
@@ -154,27 +69,27 @@ func TestMarkdown(t *testing.T) {
 		{"", ""},
 	} {
 		args, _ := json.Marshal(map[string]string{"markdown": tc.md})
-		res := call(t, m, "markdown_to_html", string(args), nil)
-		if res.isError || res.text != tc.want || res.structured["html"] != tc.want {
-			t.Errorf("markdown %q:\n got %q\nwant %q", tc.md, res.text, tc.want)
+		res := guesttest.Call(t, m, "markdown_to_html", string(args), nil)
+		if res.IsError || res.Text != tc.want || res.Structured["html"] != tc.want {
+			t.Errorf("markdown %q:\n got %q\nwant %q", tc.md, res.Text, tc.want)
 		}
 	}
 	// Inputs that would take quadratic time in a naive renderer finish quickly.
 	for _, p := range []string{"*a ", "[a](", "[a](x \"", "`a ``", "```````````````a", "> - ", "**_", "[", "<a"} {
 		args, _ := json.Marshal(map[string]string{"markdown": strings.Repeat(p, 100000/len(p))})
-		if res := call(t, m, "markdown_to_html", string(args), nil); res.isError {
-			t.Errorf("%q repeated: %s", p, res.text)
+		if res := guesttest.Call(t, m, "markdown_to_html", string(args), nil); res.IsError {
+			t.Errorf("%q repeated: %s", p, res.Text)
 		}
 	}
-	if res := call(t, m, "markdown_to_html", `{}`, nil); !res.isError || !strings.Contains(res.text, `missing required argument "markdown"`) {
+	if res := guesttest.Call(t, m, "markdown_to_html", `{}`, nil); !res.IsError || !strings.Contains(res.Text, `missing required argument "markdown"`) {
 		t.Errorf("no markdown: %+v", res)
 	}
 }
 
 // TestSDKArguments checks the JSON reader: escapes, UTF-8, numbers, nested fields.
 func TestSDKArguments(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓","i":-42e1,"b":true,"d":0.1,
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	res := guesttest.Call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓","i":-42e1,"b":true,"d":0.1,
 		"user":{"address":{"city":"Z\u00fcrich"}},"list":[1,{"k":[2]},"x"],"n":null}`, nil)
 	want := map[string]any{
 		"s": "a\"\\/\b\f\n\r\té😀\uFFFDx✓", "i": -420.0, "b": true, "d": 0.1, "city": "Zürich",
@@ -182,10 +97,10 @@ func TestSDKArguments(t *testing.T) {
 		"kinds": map[string]any{"s": "string", "i": "number", "b": "boolean", "d": "number", "user": "object", "list": "array", "n": "null"},
 	}
 	want["len"] = float64(len(want["s"].(string)))
-	got, _ := json.Marshal(res.structured)
+	got, _ := json.Marshal(res.Structured)
 	exp, _ := json.Marshal(want)
-	if res.isError || string(got) != string(exp) || res.text != want["s"] {
-		t.Errorf("args:\n got %s (%q)\nwant %s", got, res.text, exp)
+	if res.IsError || string(got) != string(exp) || res.Text != want["s"] {
+		t.Errorf("args:\n got %s (%q)\nwant %s", got, res.Text, exp)
 	}
 	for _, tc := range []struct{ args, want string }{
 		{`{"i":1}`, `missing required argument "s" (a string)`},
@@ -195,39 +110,39 @@ func TestSDKArguments(t *testing.T) {
 		{`{"s":"x","i":1,"d":"1"}`, `argument "d" must be a number`},
 		{`{"s":["x"],"i":1}`, `argument "s" must be a string`},
 	} {
-		res := call(t, m, "args", tc.args, nil)
-		if !res.isError || !strings.Contains(res.text, tc.want) {
+		res := guesttest.Call(t, m, "args", tc.args, nil)
+		if !res.IsError || !strings.Contains(res.Text, tc.want) {
 			t.Errorf("args %s = %+v, want an error containing %q", tc.args, res, tc.want)
 		}
 	}
-	res = call(t, m, "fail", `{}`, nil)
-	if !res.isError || res.text != `failed on purpose: 42 "quoted"` || len(res.content) != 1 {
+	res = guesttest.Call(t, m, "fail", `{}`, nil)
+	if !res.IsError || res.Text != `failed on purpose: 42 "quoted"` || len(res.Content) != 1 {
 		t.Errorf("fail = %+v", res)
 	}
-	res = call(t, m, "image", `{}`, nil)
-	if img, ok := res.content[len(res.content)-1].(*mcp.ImageContent); !ok || img.MIMEType != "image/png" || string(img.Data) != "\x89PNG\x00\x01\x02" {
-		t.Errorf("image = %+v", res.content)
+	res = guesttest.Call(t, m, "image", `{}`, nil)
+	if img, ok := res.Content[len(res.Content)-1].(*mcp.ImageContent); !ok || img.MIMEType != "image/png" || string(img.Data) != "\x89PNG\x00\x01\x02" {
+		t.Errorf("image = %+v", res.Content)
 	}
 }
 
 func TestSDKLogAndProgress(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "events", `{"message":"h\u00e9llo"}`, nil)
-	if res.isError || res.text != "logged" {
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	res := guesttest.Call(t, m, "events", `{"message":"h\u00e9llo"}`, nil)
+	if res.IsError || res.Text != "logged" {
 		t.Fatalf("events = %+v", res)
 	}
-	if got := strings.Join(res.events.logs, "|"); got != "events|info: héllo|warning: héllo" {
+	if got := strings.Join(res.Events.Logs, "|"); got != "events|info: héllo|warning: héllo" {
 		t.Errorf("logs = %q", got)
 	}
-	if got := strings.Join(res.events.progress, "|"); got != `[1,2,"half way"]|[2,0,""]` {
+	if got := strings.Join(res.Events.Reported, "|"); got != `[1,2,"half way"]|[2,0,""]` {
 		t.Errorf("progress = %q", got)
 	}
 }
 
 func TestSDKKV(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
-	got, _ := json.Marshal(res.structured)
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
+	got, _ := json.Marshal(res.Structured)
 	want := `{"delete":{"held":"","name":"ok","status":0},` +
 		`"empty_key":{"held":"","name":"invalid","status":-1},` +
 		`"get":{"held":"v1","name":"ok","status":2},` +
@@ -245,8 +160,8 @@ func TestSDKKV(t *testing.T) {
 		}
 	}
 	// Without the grant every function is denied, with a message.
-	res = call(t, m, "kv", `{"key":"k","value":"v"}`, nil)
-	json.Unmarshal(mustJSON(res.structured), &g)
+	res = guesttest.Call(t, m, "kv", `{"key":"k","value":"v"}`, nil)
+	json.Unmarshal(mustJSON(res.Structured), &g)
 	for _, op := range []string{"set", "get", "list", "delete"} {
 		if g[op]["name"] != "denied" || g[op]["held"] == "" {
 			t.Errorf("kv %s without a grant = %v", op, g[op])
@@ -260,12 +175,12 @@ func mustJSON(v any) []byte {
 }
 
 func TestSDKSecret(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
 	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
-	if res := call(t, m, "secret", `{"name":"TOKEN"}`, g); res.isError || res.text != "secret TOKEN has 12 bytes" {
+	if res := guesttest.Call(t, m, "secret", `{"name":"TOKEN"}`, g); res.IsError || res.Text != "secret TOKEN has 12 bytes" {
 		t.Errorf("granted secret = %+v", res)
 	}
-	if res := call(t, m, "secret", `{"name":"OTHER"}`, g); !res.isError || !strings.Contains(res.text, "secret_get: denied: ") {
+	if res := guesttest.Call(t, m, "secret", `{"name":"OTHER"}`, g); !res.IsError || !strings.Contains(res.Text, "secret_get: denied: ") {
 		t.Errorf("ungranted secret = %+v", res)
 	}
 }
@@ -277,14 +192,14 @@ func TestSDKHTTP(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
 	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true}}
-	res := call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
-	if res.isError || res.text != "HTTP 418" || res.structured["body"] != "hello \"/p\" ✓" {
+	res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
+	if res.IsError || res.Text != "HTTP 418" || res.Structured["body"] != "hello \"/p\" ✓" {
 		t.Errorf("http = %+v", res)
 	}
 	// Without a grant: denied, with the host's message.
-	if res := call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, nil); !res.isError || !strings.Contains(res.text, "http_request: denied: ") {
+	if res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, nil); !res.IsError || !strings.Contains(res.Text, "http_request: denied: ") {
 		t.Errorf("http without a grant = %+v", res)
 	}
 }
@@ -294,7 +209,7 @@ func TestSDKHTTP(t *testing.T) {
 // surrogate pairs) and checks that the SDK decodes and re-encodes each
 // exactly.
 func TestSDKStringsRoundTrip(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
 	rng := rand.New(rand.NewPCG(1, 2))
 	pool := []rune{0, 1, 0x1f, '"', '\\', '/', 'a', ' ', 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff}
 	for i := 0; i < 100; i++ {
@@ -315,9 +230,9 @@ func TestSDKStringsRoundTrip(t *testing.T) {
 				enc.Write(e[1 : len(e)-1])
 			}
 		}
-		res := call(t, m, "args", `{"s":"`+enc.String()+`","i":1}`, nil)
-		if res.isError || res.structured["s"] != s || res.text != s {
-			t.Fatalf("%q (sent as %s): got %q / %q", s, enc.String(), res.structured["s"], res.text)
+		res := guesttest.Call(t, m, "args", `{"s":"`+enc.String()+`","i":1}`, nil)
+		if res.IsError || res.Structured["s"] != s || res.Text != s {
+			t.Fatalf("%q (sent as %s): got %q / %q", s, enc.String(), res.Structured["s"], res.Text)
 		}
 	}
 }

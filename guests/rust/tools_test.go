@@ -2,7 +2,6 @@
 package rusttools
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,111 +9,27 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/wasmgate/wasmgate/abi"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
-	"github.com/wasmgate/wasmgate/host/secret"
+	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
-// events records a call's log and progress reports.
-type events struct {
-	mu       sync.Mutex
-	logs     []string
-	progress []string
-}
-
-func (e *events) Log(level abi.LogLevel, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.logs = append(e.logs, msg)
-}
-
-func (e *events) Progress(p, total float64, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b, _ := json.Marshal([]any{p, total, msg})
-	e.progress = append(e.progress, string(b))
-}
-
-// newRuntime returns a runtime with every capability host function.
-func newRuntime(t *testing.T) *runtime.Runtime {
-	t.Helper()
-	store, err := kv.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	client := hosthttp.New(nil)
-	t.Cleanup(client.CloseIdleConnections)
-	funcs := append(store.HostFuncs(), secret.HostFuncs()...)
-	funcs = append(funcs, client.HostFuncs()...)
-	r, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(funcs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(context.Background()) })
-	return r
-}
-
-func load(t *testing.T, r *runtime.Runtime, path string) *runtime.Module {
-	t.Helper()
-	m, err := r.Load(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-type result struct {
-	text       string
-	structured map[string]any
-	isError    bool
-	content    []mcp.Content
-	events     *events
-}
-
-func call(t *testing.T, m *runtime.Module, tool, args string, g *runtime.Grant) result {
-	t.Helper()
-	ev := &events{}
-	out, err := m.Call(context.Background(), runtime.Call{Tool: tool, Arguments: json.RawMessage(args), Grant: g, Events: ev})
-	if err != nil {
-		t.Fatalf("%s %s: %v", tool, args, err)
-	}
-	res := result{isError: out.Result.IsError, content: out.Result.Content, events: ev}
-	if out.Err != nil && out.Err.Kind != runtime.KindToolError {
-		t.Fatalf("%s %s: %v", tool, args, out.Err)
-	}
-	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			res.text += tc.Text
-		}
-	}
-	if out.Result.StructuredContent != nil {
-		b, _ := json.Marshal(out.Result.StructuredContent)
-		json.Unmarshal(b, &res.structured)
-	}
-	return res
-}
-
 func TestWordFreq(t *testing.T) {
-	m := load(t, newRuntime(t), "wordfreq/wordfreq.wasm")
-	res := call(t, m, "word_frequencies", `{"text":"The cat and the hat. THE END, don't e-mail caf\u00e9 Caf\u00e9 - 'quoted'","top":3}`, nil)
-	got, _ := json.Marshal(res.structured)
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "wordfreq/wordfreq.wasm")
+	res := guesttest.Call(t, m, "word_frequencies", `{"text":"The cat and the hat. THE END, don't e-mail caf\u00e9 Caf\u00e9 - 'quoted'","top":3}`, nil)
+	got, _ := json.Marshal(res.Structured)
 	want := `{"distinct_words":9,"total_words":12,"words":[{"count":3,"word":"the"},{"count":2,"word":"café"},{"count":1,"word":"and"}]}`
-	if res.isError || string(got) != want {
-		t.Errorf("word_frequencies = %s (%q), want %s", got, res.text, want)
+	if res.IsError || string(got) != want {
+		t.Errorf("word_frequencies = %s (%q), want %s", got, res.Text, want)
 	}
-	if !strings.HasPrefix(res.text, "12 words, 9 distinct\n3 the\n2 café\n1 and") {
-		t.Errorf("text = %q", res.text)
+	if !strings.HasPrefix(res.Text, "12 words, 9 distinct\n3 the\n2 café\n1 and") {
+		t.Errorf("text = %q", res.Text)
 	}
-	res = call(t, m, "word_frequencies", `{"text":"The the of and cats cats dogs","stopwords":true,"case_sensitive":true,"min_length":4}`, nil)
-	got, _ = json.Marshal(res.structured["words"])
+	res = guesttest.Call(t, m, "word_frequencies", `{"text":"The the of and cats cats dogs","stopwords":true,"case_sensitive":true,"min_length":4}`, nil)
+	got, _ = json.Marshal(res.Structured["words"])
 	if want := `[{"count":2,"word":"cats"},{"count":1,"word":"dogs"}]`; string(got) != want {
 		t.Errorf("with options = %s, want %s", got, want)
 	}
@@ -124,17 +39,17 @@ func TestWordFreq(t *testing.T) {
 		{`{"text":"x","top":"5"}`, `argument "top" must be an integer`},
 		{`{"text":"x","other":1}`, `unknown argument "other"`},
 	} {
-		if res := call(t, m, "word_frequencies", tc.args, nil); !res.isError || !strings.Contains(res.text, tc.want) {
+		if res := guesttest.Call(t, m, "word_frequencies", tc.args, nil); !res.IsError || !strings.Contains(res.Text, tc.want) {
 			t.Errorf("%s = %+v, want an error containing %q", tc.args, res, tc.want)
 		}
 	}
-	if res := call(t, m, "word_frequencies", `{"text":"`+strings.Repeat("lorem ipsum dolor ", 50000)+`"}`, nil); res.isError || res.structured["total_words"] != 150000.0 {
-		t.Errorf("large text: %v", res.structured)
+	if res := guesttest.Call(t, m, "word_frequencies", `{"text":"`+strings.Repeat("lorem ipsum dolor ", 50000)+`"}`, nil); res.IsError || res.Structured["total_words"] != 150000.0 {
+		t.Errorf("large text: %v", res.Structured)
 	}
 }
 
 func TestCounter(t *testing.T) {
-	m := load(t, newRuntime(t), "counter/counter.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "counter/counter.wasm")
 	g := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
 	steps := []struct{ tool, args, want string }{
 		{"counter_get", `{"name":"visits"}`, "visits = 0"},
@@ -150,19 +65,19 @@ func TestCounter(t *testing.T) {
 		{"counter_list", `{"prefix":"nothing"}`, "no counters"},
 	}
 	for _, s := range steps {
-		res := call(t, m, s.tool, s.args, g)
-		if res.isError || res.text != s.want {
-			t.Errorf("%s %s = %q (error %v), want %q", s.tool, s.args, res.text, res.isError, s.want)
+		res := guesttest.Call(t, m, s.tool, s.args, g)
+		if res.IsError || res.Text != s.want {
+			t.Errorf("%s %s = %q (error %v), want %q", s.tool, s.args, res.Text, res.IsError, s.want)
 		}
 	}
-	res := call(t, m, "counter_increment", `{"name":"n","by":9007199254740991}`, g)
-	if res.isError || res.structured["value"] != 9007199254740991.0 {
+	res := guesttest.Call(t, m, "counter_increment", `{"name":"n","by":9007199254740991}`, g)
+	if res.IsError || res.Structured["value"] != 9007199254740991.0 {
 		t.Errorf("large increment = %+v", res)
 	}
-	if res := call(t, m, "counter_increment", `{"name":"n"}`, g); !res.isError || !strings.Contains(res.text, "range of exact integers") {
+	if res := guesttest.Call(t, m, "counter_increment", `{"name":"n"}`, g); !res.IsError || !strings.Contains(res.Text, "range of exact integers") {
 		t.Errorf("overflow = %+v", res)
 	}
-	if res := call(t, m, "counter_get", `{"name":"x"}`, nil); !res.isError || !strings.HasPrefix(res.text, "denied: ") {
+	if res := guesttest.Call(t, m, "counter_get", `{"name":"x"}`, nil); !res.IsError || !strings.HasPrefix(res.Text, "denied: ") {
 		t.Errorf("without kv = %+v", res)
 	}
 }
@@ -170,8 +85,8 @@ func TestCounter(t *testing.T) {
 // TestSDKArguments checks the JSON value type: escapes, UTF-8, numbers,
 // nested fields, and that serializing and parsing again gives the same value.
 func TestSDKArguments(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓\u0001","i":-42e1,"b":true,"d":0.5,
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	res := guesttest.Call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓\u0001","i":-42e1,"b":true,"d":0.5,
 		"user":{"address":{"city":"Z\u00fcrich"}},"list":[1,{"k":[2.5e-3]},"x"],"n":null}`, nil)
 	want := map[string]any{
 		"s": "a\"\\/\b\f\n\r\té😀\uFFFDx✓\x01", "i": -420.0, "b": true, "d": 0.5, "city": "Zürich",
@@ -179,10 +94,10 @@ func TestSDKArguments(t *testing.T) {
 		"kinds": map[string]any{"s": "string", "i": "number", "b": "boolean", "d": "number", "user": "object", "list": "array", "n": "null"},
 	}
 	want["len"] = float64(len(want["s"].(string)))
-	got, _ := json.Marshal(res.structured)
+	got, _ := json.Marshal(res.Structured)
 	exp, _ := json.Marshal(want)
-	if res.isError || string(got) != string(exp) || res.text != want["s"] {
-		t.Errorf("args:\n got %s (%q)\nwant %s", got, res.text, exp)
+	if res.IsError || string(got) != string(exp) || res.Text != want["s"] {
+		t.Errorf("args:\n got %s (%q)\nwant %s", got, res.Text, exp)
 	}
 	for _, tc := range []struct{ args, want string }{
 		{`{"i":1}`, `missing required argument "s" (a string)`},
@@ -193,40 +108,40 @@ func TestSDKArguments(t *testing.T) {
 		{`{"s":["x"],"i":1}`, `argument "s" must be a string`},
 		{`{"s":"x","i":1,"list":{}}`, `argument "list" must be an array`},
 	} {
-		res := call(t, m, "args", tc.args, nil)
-		if !res.isError || !strings.Contains(res.text, tc.want) {
+		res := guesttest.Call(t, m, "args", tc.args, nil)
+		if !res.IsError || !strings.Contains(res.Text, tc.want) {
 			t.Errorf("args %s = %+v, want an error containing %q", tc.args, res, tc.want)
 		}
 	}
-	res = call(t, m, "fail", `{}`, nil)
-	if !res.isError || res.text != `failed on purpose: 42 "quoted"` || len(res.content) != 1 {
+	res = guesttest.Call(t, m, "fail", `{}`, nil)
+	if !res.IsError || res.Text != `failed on purpose: 42 "quoted"` || len(res.Content) != 1 {
 		t.Errorf("fail = %+v", res)
 	}
-	res = call(t, m, "image", `{}`, nil)
-	if img, ok := res.content[len(res.content)-1].(*mcp.ImageContent); !ok || img.MIMEType != "image/png" || string(img.Data) != "\x89PNG\x00\x01\x02" {
-		t.Errorf("image = %+v", res.content)
+	res = guesttest.Call(t, m, "image", `{}`, nil)
+	if img, ok := res.Content[len(res.Content)-1].(*mcp.ImageContent); !ok || img.MIMEType != "image/png" || string(img.Data) != "\x89PNG\x00\x01\x02" {
+		t.Errorf("image = %+v", res.Content)
 	}
 }
 
 func TestSDKLogAndProgress(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "events", `{"message":"h\u00e9llo"}`, nil)
-	if res.isError || res.text != "logged" {
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	res := guesttest.Call(t, m, "events", `{"message":"h\u00e9llo"}`, nil)
+	if res.IsError || res.Text != "logged" {
 		t.Fatalf("events = %+v", res)
 	}
-	if got := strings.Join(res.events.logs, "|"); got != "events|info: héllo|warning: héllo" {
+	if got := strings.Join(res.Events.Logs, "|"); got != "events|info: héllo|warning: héllo" {
 		t.Errorf("logs = %q", got)
 	}
-	if got := strings.Join(res.events.progress, "|"); got != `[1,2,"half way"]|[2,0,""]` {
+	if got := strings.Join(res.Events.Reported, "|"); got != `[1,2,"half way"]|[2,0,""]` {
 		t.Errorf("progress = %q", got)
 	}
 }
 
 func TestSDKKV(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
-	res := call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
 	var g map[string]map[string]any
-	json.Unmarshal(mustJSON(res.structured), &g)
+	json.Unmarshal(mustJSON(res.Structured), &g)
 	for op, want := range map[string]string{
 		"set": "ok ", "get": "ok v1", "list": `ok ["ké"] false`, "list_all": `ok ["ké"]`,
 		"delete": "ok ", "get_again": "ok <none>", "empty_key": "invalid",
@@ -242,8 +157,8 @@ func TestSDKKV(t *testing.T) {
 	if g["empty_key"]["code"] != -1.0 || g["empty_key"]["held"] == "" {
 		t.Errorf("empty key = %v", g["empty_key"])
 	}
-	res = call(t, m, "kv", `{"key":"k","value":"v"}`, nil)
-	json.Unmarshal(mustJSON(res.structured), &g)
+	res = guesttest.Call(t, m, "kv", `{"key":"k","value":"v"}`, nil)
+	json.Unmarshal(mustJSON(res.Structured), &g)
 	for _, op := range []string{"set", "get", "list", "delete"} {
 		if g[op]["status"] != "denied" || g[op]["held"] == "" {
 			t.Errorf("kv %s without a grant = %v", op, g[op])
@@ -257,12 +172,12 @@ func mustJSON(v any) []byte {
 }
 
 func TestSDKSecret(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
 	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
-	if res := call(t, m, "secret", `{"name":"TOKEN"}`, g); res.isError || res.text != "secret TOKEN has 12 bytes" {
+	if res := guesttest.Call(t, m, "secret", `{"name":"TOKEN"}`, g); res.IsError || res.Text != "secret TOKEN has 12 bytes" {
 		t.Errorf("granted secret = %+v", res)
 	}
-	if res := call(t, m, "secret", `{"name":"OTHER"}`, g); !res.isError || !strings.HasPrefix(res.text, "denied: ") {
+	if res := guesttest.Call(t, m, "secret", `{"name":"OTHER"}`, g); !res.IsError || !strings.HasPrefix(res.Text, "denied: ") {
 		t.Errorf("ungranted secret = %+v", res)
 	}
 }
@@ -280,14 +195,14 @@ func TestSDKHTTP(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
 	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true}}
-	res := call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
-	if res.isError || res.text != "HTTP 418" || res.structured["body"] != "hello \"/p\" ✓" ||
-		res.structured["type"] != "text/plain; charset=utf-8" || res.structured["post"] != `POST "\xff\x00A" yes` {
+	res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
+	if res.IsError || res.Text != "HTTP 418" || res.Structured["body"] != "hello \"/p\" ✓" ||
+		res.Structured["type"] != "text/plain; charset=utf-8" || res.Structured["post"] != `POST "\xff\x00A" yes` {
 		t.Errorf("http = %+v", res)
 	}
-	if res := call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, nil); !res.isError || !strings.HasPrefix(res.text, "denied: ") {
+	if res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, nil); !res.IsError || !strings.HasPrefix(res.Text, "denied: ") {
 		t.Errorf("http without a grant = %+v", res)
 	}
 }
@@ -297,7 +212,7 @@ func TestSDKHTTP(t *testing.T) {
 // surrogate pairs) and checks that the SDK decodes and re-encodes each
 // exactly.
 func TestSDKStringsRoundTrip(t *testing.T) {
-	m := load(t, newRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
 	rng := rand.New(rand.NewPCG(1, 2))
 	pool := []rune{0, 1, 0x1f, '"', '\\', '/', 'a', ' ', 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff}
 	for i := 0; i < 100; i++ {
@@ -318,9 +233,9 @@ func TestSDKStringsRoundTrip(t *testing.T) {
 				enc.Write(e[1 : len(e)-1])
 			}
 		}
-		res := call(t, m, "args", `{"s":"`+enc.String()+`","i":1}`, nil)
-		if res.isError || res.structured["s"] != s || res.text != s {
-			t.Fatalf("%q (sent as %s): got %q / %q", s, enc.String(), res.structured["s"], res.text)
+		res := guesttest.Call(t, m, "args", `{"s":"`+enc.String()+`","i":1}`, nil)
+		if res.IsError || res.Structured["s"] != s || res.Text != s {
+			t.Fatalf("%q (sent as %s): got %q / %q", s, enc.String(), res.Structured["s"], res.Text)
 		}
 	}
 }
