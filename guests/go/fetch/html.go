@@ -20,7 +20,6 @@ func HTMLToText(src string) (title, text string) {
 type converter struct {
 	out    strings.Builder
 	title  strings.Builder
-	skip   int // depth inside elements whose text is dropped
 	pre    int
 	inTit  bool
 	lists  []listState
