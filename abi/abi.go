@@ -42,6 +42,16 @@ const (
 	// FuncResponse is response(ptr i32, len i32) -> i32: copies up to len
 	// held bytes to ptr, returns the count copied and releases the hold.
 	FuncResponse = "response"
+	// FuncSample is sample(req_ptr i32, req_len i32) -> i32: asks the
+	// client's model (MCP sampling/createMessage); holds the result JSON.
+	FuncSample = "sample"
+	// FuncElicit is elicit(req_ptr i32, req_len i32) -> i32: asks the user
+	// (MCP elicitation/create); holds the result JSON.
+	FuncElicit = "elicit"
+	// FuncResourceUpdated is resource_updated(uri_ptr i32, uri_len i32) ->
+	// i32: tells subscribed clients that one of the module's resources
+	// changed.
+	FuncResourceUpdated = "resource_updated"
 )
 
 // Status codes returned (negated) by request-style host functions. A

@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/yosida95/uritemplate/v3"
 )
 
 // Manifest describes a module: its tools, resources and prompts, the
@@ -27,8 +29,11 @@ type Manifest struct {
 	Resources         []Resource         `json:"resources,omitempty"`
 	ResourceTemplates []ResourceTemplate `json:"resourceTemplates,omitempty"`
 	Prompts           []Prompt           `json:"prompts,omitempty"`
-	Permissions       Permissions        `json:"permissions,omitzero"`
-	Limits            Limits             `json:"limits,omitzero"`
+	// Completions says the guest answers completion/complete for the
+	// arguments of its prompts and the variables of its resource templates.
+	Completions bool        `json:"completions,omitempty"`
+	Permissions Permissions `json:"permissions,omitzero"`
+	Limits      Limits      `json:"limits,omitzero"`
 }
 
 // Tool is one MCP tool served by the module. The fields mirror MCP's Tool.
@@ -377,12 +382,17 @@ func (m *Manifest) Validate() error {
 		}
 		v.icons(p, r.Icons)
 	}
+	seenTemplate := map[string]int{}
 	for i, r := range m.ResourceTemplates {
 		p := fmt.Sprintf("resourceTemplates[%d]", i)
 		if !strings.Contains(r.URITemplate, ":") {
 			v.add(p+".uriTemplate", fmt.Sprintf("%q is not an absolute URI template", r.URITemplate))
-		} else if strings.Count(r.URITemplate, "{") != strings.Count(r.URITemplate, "}") {
-			v.add(p+".uriTemplate", fmt.Sprintf("%q has unbalanced braces", r.URITemplate))
+		} else if _, err := uritemplate.New(r.URITemplate); err != nil {
+			v.add(p+".uriTemplate", fmt.Sprintf("%q is not an RFC 6570 URI template: %v", r.URITemplate, err))
+		} else if j, dup := seenTemplate[r.URITemplate]; dup {
+			v.add(p+".uriTemplate", fmt.Sprintf("duplicate URI template %q (also resourceTemplates[%d])", r.URITemplate, j))
+		} else {
+			seenTemplate[r.URITemplate] = i
 		}
 		if r.Name == "" {
 			v.add(p+".name", "missing")
@@ -410,6 +420,9 @@ func (m *Manifest) Validate() error {
 			args[a.Name] = true
 		}
 		v.icons(p, pr.Icons)
+	}
+	if m.Completions && len(m.ResourceTemplates) == 0 && !slices.ContainsFunc(m.Prompts, func(p Prompt) bool { return len(p.Arguments) > 0 }) {
+		v.add("completions", "true, but there is nothing to complete: the module declares no prompt arguments or resource templates")
 	}
 	v.permissions(&m.Permissions)
 	if m.Limits.Memory < 0 || m.Limits.Memory > 4<<30 {

@@ -40,6 +40,14 @@ type Call struct {
 type Outcome struct {
 	Result *mcp.CallToolResult
 	Err    *CallError
+	// Resource, Prompt and Completion hold the result of a successful
+	// ReadResource, GetPrompt and Complete.
+	Resource   *mcp.ReadResourceResult
+	Prompt     *mcp.GetPromptResult
+	Completion *mcp.CompleteResult
+	// GuestError is the error a guest reported for a method other than
+	// tools/call; Err is then of KindToolError.
+	GuestError *abi.GuestError
 	// Limits are the limits the call ran under.
 	Limits Limits
 	// Stderr is the tail of what the guest wrote to stderr.
@@ -166,6 +174,26 @@ func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode call: %w", err)
 	}
+	return m.serve(ctx, c, target{abi.MethodToolsCall, c.Tool}, stdin, func(out *Outcome, stdout []byte) *CallError {
+		res, cerr := parseResult(stdout)
+		if cerr != nil {
+			return cerr
+		}
+		out.Result = res
+		if res.IsError {
+			out.Err = &CallError{Kind: KindToolError, Module: m.Name(), Tool: c.Tool, Message: "the tool reported an error: " + firstText(res)}
+		}
+		return nil
+	})
+}
+
+// target is what a guest call serves: an MCP method and the tool, resource
+// URI or prompt it is for.
+type target struct{ method, name string }
+
+// serve runs the guest on stdin under c's limits and grant, and hands a
+// clean stdout to parse. t names what is served, for messages.
+func (m *Module) serve(ctx context.Context, c Call, t target, stdin []byte, parse func(*Outcome, []byte) *CallError) (*Outcome, error) {
 	limits := m.Limits(c.Limits)
 	out := &Outcome{Limits: limits, BytesIn: len(stdin)}
 
@@ -173,22 +201,22 @@ func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
-		out.fail(m, c.Tool, &CallError{Kind: KindCancelled, Message: "cancelled while waiting for a free slot (the module is at its concurrency limit)", Err: ctx.Err()})
+		out.fail(m, t, &CallError{Kind: KindCancelled, Message: "cancelled while waiting for a free slot (the module is at its concurrency limit)", Err: ctx.Err()})
 		return out, nil
 	}
 	defer func() { <-m.sem }()
 
 	began := time.Now()
-	m.run(ctx, c, stdin, limits, out)
+	m.run(ctx, c, t, stdin, limits, out, parse)
 	out.Duration = time.Since(began)
 	return out, nil
 }
 
 // run executes the guest and fills out. It recovers every panic.
-func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits, out *Outcome) {
+func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, limits Limits, out *Outcome, parse func(*Outcome, []byte) *CallError) {
 	ctx, cancel := context.WithTimeoutCause(parent, limits.Timeout, errTimeout)
 	defer cancel()
-	st := &callState{module: m, tool: c.Tool, events: c.Events, cancel: cancel}
+	st := &callState{module: m, tool: t.name, events: c.Events, cancel: cancel}
 	if c.Grant != nil {
 		st.grant = *c.Grant
 		st.redact = newRedactor(c.Grant.Secrets)
@@ -199,8 +227,8 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 
 	defer func() {
 		if p := recover(); p != nil {
-			m.rt.logger.Error("panic during guest call", "module", m.Name(), "tool", c.Tool, "panic", p, "stack", string(debug.Stack()))
-			out.fail(m, c.Tool, &CallError{Kind: KindInternal, Message: fmt.Sprintf("internal error in wasmgate: %v (please report this bug)", p)})
+			m.rt.logger.Error("panic during guest call", "module", m.Name(), "method", t.method, "name", t.name, "panic", p, "stack", string(debug.Stack()))
+			out.fail(m, t, &CallError{Kind: KindInternal, Message: fmt.Sprintf("internal error in wasmgate: %v (please report this bug)", p)})
 		}
 		out.Stderr, out.StderrDropped, out.EventsDropped = stderr.Bytes(), stderr.dropped, st.dropped
 		st.mu.Lock()
@@ -225,7 +253,7 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	}()
 
 	if need := m.InitialMemory(); need > limits.Memory {
-		out.fail(m, c.Tool, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory before it runs, over its limit of %s; raise the limit (--memory or the policy) if you trust it", need, limits.Memory)})
+		out.fail(m, t, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory before it runs, over its limit of %s; raise the limit (--memory or the policy) if you trust it", need, limits.Memory)})
 		return
 	}
 
@@ -250,7 +278,7 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	cfg, closeMounts, err := applyGrant(cfg, &st.grant)
 	defer closeMounts()
 	if err != nil {
-		out.fail(m, c.Tool, &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + err.Error()})
+		out.fail(m, t, &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + err.Error()})
 		return
 	}
 
@@ -275,17 +303,18 @@ func (m *Module) run(parent context.Context, c Call, stdin []byte, limits Limits
 	out.BytesOut = len(stdout.buf)
 
 	if cerr := classify(parent, ctx, limits, st, alloc, err, stderr); cerr != nil {
-		out.fail(m, c.Tool, cerr)
+		out.fail(m, t, cerr)
 		return
 	}
-	res, cerr := parseResult(stdout.buf)
-	if cerr != nil {
-		out.fail(m, c.Tool, cerr)
-		return
+	result := stdout.buf
+	if st.redact != nil && t.method != abi.MethodToolsCall {
+		// Tool results are redacted as a whole when the call ends; the
+		// other methods' results are redacted here, as the JSON the guest
+		// wrote, so that every field is covered.
+		result = []byte(st.redact.String(string(result)))
 	}
-	out.Result = res
-	if res.IsError {
-		out.Err = &CallError{Kind: KindToolError, Module: m.Name(), Tool: c.Tool, Message: "the tool reported an error: " + firstText(res)}
+	if cerr := parse(out, result); cerr != nil {
+		out.fail(m, t, cerr)
 	}
 }
 
@@ -350,8 +379,8 @@ func wasmStack(s string) string {
 }
 
 // fail records a failure with its isError result.
-func (o *Outcome) fail(m *Module, tool string, e *CallError) {
-	e.Module, e.Tool = m.Name(), tool
+func (o *Outcome) fail(m *Module, t target, e *CallError) {
+	e.Module, e.Tool, e.Method = m.Name(), t.name, t.method
 	o.Err = e
 	if e.Stack != "" {
 		// wazero names frames "module.func"; instances are anonymous.

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+
+	"github.com/wasmgate/wasmgate/abi"
 )
 
 // ErrorKind classifies why a call failed. Each kind has its own plain
@@ -38,7 +40,11 @@ const (
 type CallError struct {
 	Kind   ErrorKind
 	Module string
-	Tool   string
+	// Tool is the tool called; for other methods, the resource URI, the
+	// prompt name or the completion's reference.
+	Tool string
+	// Method is the MCP method served; "" is tools/call.
+	Method string
 	// Message says what failed, in one line.
 	Message string
 	// ExitCode is the guest's exit code for KindExit.
@@ -50,6 +56,14 @@ type CallError struct {
 }
 
 func (e *CallError) Error() string {
+	switch e.Method {
+	case abi.MethodResourcesRead:
+		return fmt.Sprintf("resource %s of module %s: %s", e.Tool, e.Module, e.Message)
+	case abi.MethodPromptsGet:
+		return fmt.Sprintf("prompt %s/%s: %s", e.Module, e.Tool, e.Message)
+	case abi.MethodCompletionComp:
+		return fmt.Sprintf("completion of %s in module %s: %s", e.Tool, e.Module, e.Message)
+	}
 	return fmt.Sprintf("tool %s/%s: %s", e.Module, e.Tool, e.Message)
 }
 

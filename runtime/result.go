@@ -95,6 +95,15 @@ func checkContent(item json.RawMessage) error {
 	if !ok {
 		return fmt.Errorf("unknown content type %q: use text, image, audio, resource_link or resource", typ)
 	}
+	if typ == "resource" {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(obj["resource"], &inner) != nil {
+			return fmt.Errorf(`"resource" must be an object, got %s`, clip(obj["resource"]))
+		}
+		if _, err := parseResourceContents(inner, ""); err != nil {
+			return fmt.Errorf("resource: %w", err)
+		}
+	}
 	for name, kind := range want {
 		v, ok := obj[name]
 		if !ok {
