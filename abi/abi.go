@@ -48,6 +48,9 @@ const (
 	// FuncElicit is elicit(req_ptr i32, req_len i32) -> i32: asks the user
 	// (MCP elicitation/create); holds the result JSON.
 	FuncElicit = "elicit"
+	// FuncAsk is ask(req_ptr i32, req_len i32) -> i32: puts several
+	// questions to the client at once; holds their answers by key.
+	FuncAsk = "ask"
 	// FuncResourceUpdated is resource_updated(uri_ptr i32, uri_len i32) ->
 	// i32: tells subscribed clients that one of the module's resources
 	// changed.

@@ -122,6 +122,8 @@ type Permissions struct {
 	Sampling bool `json:"sampling,omitempty"`
 	// Elicitation asks to ask the user for input.
 	Elicitation bool `json:"elicitation,omitempty"`
+	// Roots asks to read the client's roots (roots/list).
+	Roots bool `json:"roots,omitempty"`
 }
 
 // FileMount is a directory the module wants at Guest, read-only ("ro", the

@@ -27,6 +27,9 @@ type ModuleGrants struct {
 	Limits runtime.Limits
 	// Tools maps each tool name to its grant.
 	Tools map[string]*runtime.Grant
+	// Module is the grant of the module's resources, prompts and
+	// completions: the module's entry without any per-tool narrowing.
+	Module *runtime.Grant
 	// Report lists requested against granted, for inspect and serve.
 	Report []Line
 	// Warnings are grants the operator gave that the module did not ask
@@ -63,6 +66,7 @@ func (p *Policy) Grants(man *abi.Manifest, opts *Options) (*ModuleGrants, error)
 		return nil, fmt.Errorf("module %s: %w", man.Name, err)
 	}
 	out.Report = report(man, base)
+	out.Module = base
 	for _, t := range man.Tools {
 		g := base
 		if ts := spec.Tools[t.Name]; ts != nil {
@@ -157,6 +161,7 @@ func grantFor(man *abi.Manifest, spec *Module, opts *Options, warnings *[]string
 	}
 	g.Sampling = spec.Sampling && req.Sampling
 	g.Elicitation = spec.Elicitation && req.Elicitation
+	g.Roots = spec.Roots && req.Roots
 	return g, nil
 }
 
@@ -212,6 +217,7 @@ func union(a, b *Module) *Module {
 	}
 	out.Sampling = a.Sampling || b.Sampling
 	out.Elicitation = a.Elicitation || b.Elicitation
+	out.Roots = a.Roots || b.Roots
 	out.Limits = a.Limits
 	if b.Limits != (Limits{}) {
 		out.Limits = b.Limits
@@ -286,6 +292,7 @@ func narrow(m, t *Module) *Module {
 	}
 	out.Sampling = m.Sampling && t.Sampling
 	out.Elicitation = m.Elicitation && t.Elicitation
+	out.Roots = m.Roots && t.Roots
 	return &out
 }
 
@@ -329,6 +336,7 @@ func report(man *abi.Manifest, g *runtime.Grant) []Line {
 	add("kv", yesDash(req.KV), kvg)
 	add("sampling", yesDash(req.Sampling), yesDash(g.Sampling))
 	add("elicitation", yesDash(req.Elicitation), yesDash(g.Elicitation))
+	add("roots", yesDash(req.Roots), yesDash(g.Roots))
 	return lines
 }
 

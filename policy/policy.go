@@ -84,6 +84,7 @@ type Module struct {
 	KV          *KV                `yaml:"kv"`
 	Sampling    bool               `yaml:"sampling"`
 	Elicitation bool               `yaml:"elicitation"`
+	Roots       bool               `yaml:"roots"`
 	Limits      Limits             `yaml:"limits"`
 	Tools       map[string]*Module `yaml:"tools"`
 }

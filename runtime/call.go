@@ -33,6 +33,9 @@ type Call struct {
 	// Grant is what the call may use beyond the bare sandbox; nil grants
 	// nothing.
 	Grant *Grant
+	// Client is the MCP client the call serves, which sample, elicit and
+	// ask question; nil means there is none to ask.
+	Client Client
 }
 
 // Outcome is what a call produced. Result is always set; when the call
@@ -83,6 +86,9 @@ type callState struct {
 	grant  Grant
 	redact *redactor
 	held   []byte // response bytes waiting for the guest
+	client Client
+	limits Limits
+	clock  clock // guarded by mu
 
 	mu       sync.Mutex
 	reason   ErrorKind // why the host stopped the guest, if it did
@@ -214,9 +220,14 @@ func (m *Module) serve(ctx context.Context, c Call, t target, stdin []byte, pars
 
 // run executes the guest and fills out. It recovers every panic.
 func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, limits Limits, out *Outcome, parse func(*Outcome, []byte) *CallError) {
-	ctx, cancel := context.WithTimeoutCause(parent, limits.Timeout, errTimeout)
+	// The deadline is a timer rather than a context deadline so that it can
+	// stop while the call waits for its client (HostCall.Ask).
+	ctx, cancelCause := context.WithCancelCause(parent)
+	cancel := func() { cancelCause(context.Canceled) }
 	defer cancel()
-	st := &callState{module: m, tool: t.name, events: c.Events, cancel: cancel}
+	st := &callState{module: m, tool: t.name, events: c.Events, cancel: cancel, client: c.Client, limits: limits}
+	st.clock = clock{remaining: limits.Timeout, started: time.Now(), timer: time.AfterFunc(limits.Timeout, func() { cancelCause(errTimeout) })}
+	defer st.clock.timer.Stop()
 	if c.Grant != nil {
 		st.grant = *c.Grant
 		st.redact = newRedactor(c.Grant.Secrets)
@@ -336,6 +347,8 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *
 	switch {
 	case internal != "":
 		return &CallError{Kind: KindInternal, Message: "internal error in wasmgate: " + internal + " (please report this bug)"}
+	case reason == KindInputRequired:
+		return &CallError{Kind: KindInputRequired, Message: "the tool waits for the client's answers, which come with a later request"}
 	case reason == KindOutput:
 		return &CallError{Kind: KindOutput, Message: fmt.Sprintf("the tool wrote more than its output limit of %s to stdout and was stopped", limits.Output)}
 	case reason != "" || ctx.Err() != nil:

@@ -20,6 +20,10 @@ type Limits struct {
 	// oldest bytes are dropped (the tail is what explains a failure).
 	// Default 64KiB.
 	Stderr abi.Size
+	// ClientWait is how long one sample, elicit or ask may wait for the
+	// client's answer (a person may be typing it). That time does not count
+	// against Timeout. Default 5m.
+	ClientWait time.Duration
 }
 
 // Default limits. RATIONALE.md explains each value.
@@ -28,6 +32,7 @@ const (
 	DefaultTimeout        time.Duration = 10 * time.Second
 	DefaultOutput         abi.Size      = 4 << 20
 	DefaultStderr         abi.Size      = 64 << 10
+	DefaultClientWait     time.Duration = 5 * time.Minute
 	DefaultMaxConcurrency               = 16
 	// MaxMemory is the largest memory limit: the 32-bit wasm address space.
 	MaxMemory abi.Size = 4 << 30
@@ -35,7 +40,7 @@ const (
 
 // DefaultLimits returns the limits used when nothing else is configured.
 func DefaultLimits() Limits {
-	return Limits{Memory: DefaultMemory, Timeout: DefaultTimeout, Output: DefaultOutput, Stderr: DefaultStderr}
+	return Limits{Memory: DefaultMemory, Timeout: DefaultTimeout, Output: DefaultOutput, Stderr: DefaultStderr, ClientWait: DefaultClientWait}
 }
 
 // Or returns l with each zero field taken from other.
@@ -51,6 +56,9 @@ func (l Limits) Or(other Limits) Limits {
 	}
 	if l.Stderr == 0 {
 		l.Stderr = other.Stderr
+	}
+	if l.ClientWait == 0 {
+		l.ClientWait = other.ClientWait
 	}
 	return l
 }

@@ -31,6 +31,11 @@ const (
 	KindHostMisuse ErrorKind = "host_misuse"
 	// KindToolError: the guest itself returned a result with isError set.
 	KindToolError ErrorKind = "tool_error"
+	// KindInputRequired: the guest asked its client a question whose answer
+	// comes with a later request (MCP 2026-07-28); the call is run again
+	// with the answer. Not a failure: the server returns an input-required
+	// result.
+	KindInputRequired ErrorKind = "input_required"
 	// KindInternal: wasmgate failed (a recovered panic); a bug to report.
 	KindInternal ErrorKind = "internal"
 )

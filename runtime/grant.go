@@ -35,6 +35,9 @@ type Grant struct {
 	Sampling bool
 	// Elicitation lets the guest ask the user through elicit.
 	Elicitation bool
+	// Roots lets the guest ask the client for its roots (roots/list)
+	// through ask.
+	Roots bool
 }
 
 // NetworkGrant allows outbound HTTP(S) to some hosts.

@@ -110,6 +110,7 @@ func builtinHostFuncs() []HostFunc {
 			stack[0] = api.EncodeI32(int32(len(h.st.held)))
 		}},
 		{Name: abi.FuncResponse, Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32}, Fn: hostResponse},
+		{Name: abi.FuncResourceUpdated, Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32}, Fn: hostResourceUpdated},
 	}
 }
 
@@ -172,7 +173,7 @@ func instantiateHost(ctx context.Context, r wazero.Runtime, fns []HostFunc) (map
 				}
 				defer func() {
 					if p := recover(); p != nil {
-						if p != errHostMisuse {
+						if p != errHostMisuse && p != errSuspend {
 							st.setInternal(fmt.Sprintf("host function %s.%s panicked: %v", abi.HostModule, f.Name, p), debug.Stack())
 						}
 						panic(p) // unwinds the guest; the call reports why
@@ -186,4 +187,39 @@ func instantiateHost(ctx context.Context, r wazero.Runtime, fns []HostFunc) (map
 		return nil, fmt.Errorf("instantiate host module %s: %w", abi.HostModule, err)
 	}
 	return byName, nil
+}
+
+// ResourceEvents is implemented by Events that can tell clients a
+// resource changed: resource_updated reports there.
+type ResourceEvents interface {
+	ResourceUpdated(uri string)
+}
+
+// MaxResourceURI is the longest URI resource_updated accepts.
+const MaxResourceURI = 8 << 10
+
+func hostResourceUpdated(_ context.Context, h *HostCall, stack []uint64) {
+	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	stack[0] = api.EncodeI32(resourceUpdated(h, ptr, n))
+}
+
+func resourceUpdated(h *HostCall, ptr, n uint32) int32 {
+	const fn = abi.FuncResourceUpdated
+	if n == 0 {
+		return h.Fail(abi.ErrInvalid, fn+": the URI is empty")
+	}
+	if n > MaxResourceURI {
+		return h.Fail(abi.ErrTooLarge, fmt.Sprintf("%s: the URI is %d bytes, over the limit of %d", fn, n, MaxResourceURI))
+	}
+	uri := string(h.Read(fn, ptr, n))
+	if !h.st.module.ownsResource(uri) {
+		return h.Fail(abi.ErrNotFound, fmt.Sprintf("%s: %q is not one of module %s's resources and matches none of its resource templates", fn, uri, h.Module()))
+	}
+	if !h.st.allowEvent() {
+		return 0
+	}
+	if re, ok := h.st.events.(ResourceEvents); ok {
+		re.ResourceUpdated(uri)
+	}
+	return 0
 }

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"github.com/yosida95/uritemplate/v3"
+
 	"context"
 
 	"github.com/tetratelabs/wazero"
@@ -89,3 +91,19 @@ func (m *Module) Reactor() bool { return m.reactor }
 
 // Close releases the compiled code.
 func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }
+
+// ownsResource reports whether uri is one of the module's resources or
+// matches one of its resource templates.
+func (m *Module) ownsResource(uri string) bool {
+	for _, r := range m.manifest.Resources {
+		if r.URI == uri {
+			return true
+		}
+	}
+	for _, t := range m.manifest.ResourceTemplates {
+		if tpl, err := uritemplate.New(t.URITemplate); err == nil && tpl.Match(uri) != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -299,7 +299,7 @@ func TestLimitsResolution(t *testing.T) {
 	r := newTestRuntime(t, NewConfig().WithLimits(Limits{Timeout: 7 * time.Second}))
 	m := load(t, r, echoWasm)
 	got := m.Limits(Limits{Memory: 32 << 20})
-	want := Limits{Memory: 32 << 20, Timeout: 7 * time.Second, Output: DefaultOutput, Stderr: DefaultStderr}
+	want := Limits{Memory: 32 << 20, Timeout: 7 * time.Second, Output: DefaultOutput, Stderr: DefaultStderr, ClientWait: DefaultClientWait}
 	if got != want {
 		t.Errorf("Limits = %+v, want %+v", got, want)
 	}

@@ -20,6 +20,7 @@ const eventQueue = 256
 // the call (on its HTTP stream, for instance) and arrive before its result.
 type events struct {
 	ctx     context.Context
+	srv     *mcp.Server
 	session *mcp.ServerSession
 	logger  string
 	token   any // progress token of the request; nil drops progress reports
@@ -34,14 +35,22 @@ type events struct {
 type notification struct {
 	log      *mcp.LoggingMessageParams
 	progress *mcp.ProgressNotificationParams
+	updated  *mcp.ResourceUpdatedNotificationParams
 }
 
-func newEvents(ctx context.Context, req *mcp.CallToolRequest, module string) *events {
-	e := &events{ctx: ctx, session: req.Session, logger: module}
-	if req.Params != nil {
-		e.token = req.Params.GetProgressToken()
+// newEvents forwards reports to session; token is the request's progress
+// token, nil when it has none.
+func newEvents(ctx context.Context, srv *mcp.Server, session *mcp.ServerSession, token any, module string) *events {
+	return &events{ctx: ctx, srv: srv, session: session, logger: module, token: token}
+}
+
+// ResourceUpdated implements runtime.ResourceEvents: the clients
+// subscribed to uri are told it changed, whether or not the call's own
+// client is still there.
+func (e *events) ResourceUpdated(uri string) {
+	if e.srv != nil {
+		e.send(&notification{updated: &mcp.ResourceUpdatedNotificationParams{URI: uri}})
 	}
-	return e
 }
 
 // Log implements runtime.Events.
@@ -62,7 +71,7 @@ func (e *events) Progress(progress, total float64, msg string) {
 }
 
 func (e *events) send(n *notification) {
-	if e.session == nil {
+	if e.session == nil && n.updated == nil {
 		return
 	}
 	e.mu.Lock()
@@ -85,6 +94,10 @@ func (e *events) send(n *notification) {
 func (e *events) run(queue <-chan *notification, done chan<- struct{}) {
 	defer close(done)
 	for n := range queue {
+		if n.updated != nil {
+			_ = e.srv.ResourceUpdated(context.WithoutCancel(e.ctx), n.updated)
+			continue
+		}
 		if e.ctx.Err() != nil {
 			continue // the call is over for the client; drain
 		}

@@ -27,17 +27,28 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 	}()
 	var raw json.RawMessage
 	var meta map[string]any
+	var reqState string
+	var responses mcp.InputResponseMap
 	if req.Params != nil {
 		raw, meta = req.Params.Arguments, req.Params.Meta
+		reqState, responses = req.Params.RequestState, req.Params.InputResponses
 	}
 	args, msg := t.arguments(raw)
 	if msg != "" {
 		return errorResult(msg), nil
 	}
+	ask, err := t.reg.newAsker(req.Session, bindRequest("tools/call", t.name, args), reqState, responses)
+	if err != nil {
+		return nil, err
+	}
 
 	ctx, release := t.reg.calls.track(ctx, req.Extra)
 	defer release()
-	ev := newEvents(ctx, req, t.mod.Name())
+	var token any
+	if req.Params != nil {
+		token = req.Params.GetProgressToken()
+	}
+	ev := newEvents(ctx, t.reg.server, req.Session, token, t.mod.Name())
 	out, err := t.mod.Call(ctx, runtime.Call{
 		Tool:      t.man.Name,
 		Arguments: args,
@@ -45,6 +56,7 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		Limits:    t.limits,
 		Events:    ev,
 		Grant:     t.grant,
+		Client:    ask,
 	})
 	dropped := ev.finish()
 	if err != nil {
@@ -59,6 +71,13 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 			session = req.Session.ID()
 		}
 		t.reg.opts.OnCall(ctx, session, t.info, out)
+	}
+	if out.Err != nil && out.Err.Kind == runtime.KindInputRequired && ask.replay != nil {
+		ir, err := ask.replay.inputRequired()
+		if err != nil {
+			return errorResult(fmt.Sprintf("tool %s/%s: %v", t.mod.Name(), t.man.Name, err)), nil
+		}
+		return &mcp.CallToolResult{InputRequests: ir.requests, RequestState: ir.state}, nil
 	}
 	if out.Err != nil {
 		return out.Result, nil
@@ -156,14 +175,20 @@ func (t *tool) logCall(out *runtime.Outcome, dropped int) {
 	default:
 		l.Debug("call", attrs...)
 	}
+	t.reg.logTail(attrs, out, dropped)
+}
+
+// logTail reports dropped events and the tail of a guest's stderr.
+func (r *Registry) logTail(attrs []any, out *runtime.Outcome, dropped int) {
+	l := r.logger
 	if dropped > 0 || out.EventsDropped > 0 {
 		l.Info("log and progress reports dropped", append(attrs, "slow_client", dropped, "over_limit", out.EventsDropped)...)
 	}
-	if t.reg.stderrLog > 0 && len(out.Stderr) > 0 {
+	if r.stderrLog > 0 && len(out.Stderr) > 0 {
 		tail, cut := out.Stderr, out.StderrDropped
-		if len(tail) > t.reg.stderrLog {
-			cut += int64(len(tail) - t.reg.stderrLog)
-			tail = tail[len(tail)-t.reg.stderrLog:]
+		if len(tail) > r.stderrLog {
+			cut += int64(len(tail) - r.stderrLog)
+			tail = tail[len(tail)-r.stderrLog:]
 		}
 		l.Info("guest stderr", append(attrs, "stderr", strings.ToValidUTF8(string(tail), "\uFFFD"), "earlier_bytes_dropped", cut)...)
 	}
@@ -173,4 +198,23 @@ func (t *tool) logCall(out *runtime.Outcome, dropped int) {
 func (t *tool) logPanic(p any) {
 	defer func() { _ = recover() }()
 	t.reg.logger.Error("panic in tool call", "tool", t.name, "module", t.mod.Name(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+}
+
+// logPanic logs a panic recovered while serving a request.
+func (r *Registry) logPanic(p any, module, name string) {
+	defer func() { _ = recover() }()
+	r.logger.Error("panic in request", "module", module, "name", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+}
+
+// logRequest reports a resources/read, prompts/get or completion/complete
+// and the tail of its guest's stderr.
+func (r *Registry) logRequest(m *runtime.Module, method, name string, out *runtime.Outcome, dropped int) {
+	attrs := []any{"method", method, "name", name, "module", m.Name(), "took", out.Duration.Round(time.Microsecond)}
+	switch {
+	case out.Err != nil && out.Err.Kind != runtime.KindToolError && out.Err.Kind != runtime.KindInputRequired:
+		r.logger.Info("request failed", append(attrs, "kind", string(out.Err.Kind), "error", out.Err.Message)...)
+	default:
+		r.logger.Debug("request", attrs...)
+	}
+	r.logTail(attrs, out, dropped)
 }

@@ -102,6 +102,17 @@ type Options struct {
 	// If nil, nothing is granted and every call runs under Limits.
 	Configure func(Tool) ToolConfig
 
+	// ConfigureModule, if not nil, is called once for each module Add
+	// serves and says how its resources/read, prompts/get and
+	// completion/complete requests run. If nil, nothing is granted and
+	// they run under Limits.
+	ConfigureModule func(*runtime.Module) ToolConfig
+
+	// OnRequest, if not nil, is called after each resources/read,
+	// prompts/get or completion/complete that ran a guest, as OnCall is
+	// for tool calls.
+	OnRequest func(ctx context.Context, session string, r Request, out *runtime.Outcome)
+
 	// OnCall, if not nil, is called after each call that ran a guest, with
 	// the ID of the client's session ("" on transports without one) and
 	// what the call did: for an audit log, for instance. It runs before
@@ -140,6 +151,7 @@ type Tool struct {
 // Registry is what Add registered on one server: the tools, the warnings
 // about renamed tools, and the calls in flight (see CancelOnDisconnect).
 type Registry struct {
+	server    *mcp.Server
 	tools     []Tool
 	modules   []*runtime.Module
 	warnings  []string
@@ -147,6 +159,12 @@ type Registry struct {
 	opts      Options
 	stderrLog int
 	calls     *tracker
+	sealer    *sealer
+
+	resources       map[string]*served // fixed resources by URI
+	templates       []*template
+	prompts         map[string]*prompt // by served name
+	promptsByModule map[*runtime.Module]map[string]*prompt
 }
 
 // Tools lists the tools served, module by module in the order the modules
@@ -182,7 +200,7 @@ func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error
 	if o.StderrLog == 0 {
 		o.StderrLog = DefaultStderrLog
 	}
-	r := &Registry{logger: o.Logger, opts: o, stderrLog: o.StderrLog, calls: newTracker()}
+	r := &Registry{server: s, logger: o.Logger, opts: o, stderrLog: o.StderrLog, calls: newTracker(), sealer: newSealer()}
 
 	p := planNames(mods)
 	r.modules, r.warnings = p.modules, p.warnings
@@ -201,6 +219,7 @@ func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error
 		}
 		r.tools = append(r.tools, t.info)
 	}
+	errs = append(errs, r.addResources(s)...)
 	for _, err := range errs {
 		r.logger.Error(err.Error())
 	}
@@ -214,7 +233,18 @@ func New(impl *mcp.Implementation, mods []*runtime.Module, opts *Options) (*mcp.
 	if impl == nil {
 		impl = &mcp.Implementation{Name: "wasmgate", Version: moduleVersion()}
 	}
-	s := mcp.NewServer(impl, nil)
+	var r *Registry
+	s := mcp.NewServer(impl, &mcp.ServerOptions{
+		CompletionHandler: func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+			return r.Complete(ctx, req)
+		},
+		SubscribeHandler: func(ctx context.Context, req *mcp.SubscribeRequest) error {
+			return r.Subscribe(ctx, req)
+		},
+		UnsubscribeHandler: func(ctx context.Context, req *mcp.UnsubscribeRequest) error {
+			return r.Unsubscribe(ctx, req)
+		},
+	})
 	r, err := Add(s, mods, opts)
 	return s, r, err
 }

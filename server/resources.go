@@ -1,0 +1,432 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/yosida95/uritemplate/v3"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/runtime"
+)
+
+// Request is a resources/read, prompts/get or completion/complete that a
+// module served, as reported to Options.OnRequest.
+type Request struct {
+	// Method is the MCP method: abi.MethodResourcesRead,
+	// abi.MethodPromptsGet or abi.MethodCompletionComp.
+	Method string
+	// Name is the resource URI read, the prompt's name in the manifest, or
+	// what was completed ("prompt NAME argument ARG" or "template
+	// URITEMPLATE argument ARG").
+	Name string
+	// Module is the module that served it.
+	Module *runtime.Module
+}
+
+// served is one module's resources, templates and prompts, with how their
+// requests run.
+type served struct {
+	reg    *Registry
+	mod    *runtime.Module
+	grant  *runtime.Grant
+	limits runtime.Limits
+}
+
+// template is a resource template and the module that serves it.
+type template struct {
+	srv *served
+	man *abi.ResourceTemplate
+	tpl *uritemplate.Template
+}
+
+// prompt is a served prompt: name is what clients ask for.
+type prompt struct {
+	srv  *served
+	name string
+	man  *abi.Prompt
+}
+
+// addResources registers the resources, resource templates and prompts of
+// the registry's modules on s.
+func (r *Registry) addResources(s *mcp.Server) []error {
+	var errs []error
+	r.resources = map[string]*served{}
+	r.prompts = map[string]*prompt{}
+	r.promptsByModule = map[*runtime.Module]map[string]*prompt{}
+	byModule := map[*runtime.Module]*served{}
+	for _, m := range r.modules {
+		sv := &served{reg: r, mod: m, limits: r.opts.Limits}
+		if r.opts.ConfigureModule != nil {
+			cfg := r.opts.ConfigureModule(m)
+			sv.grant, sv.limits = cfg.Grant, cfg.Limits.Or(r.opts.Limits)
+		}
+		byModule[m] = sv
+	}
+
+	// A URI or URI template names one thing for every client: when several
+	// modules declare it, none of them serves it.
+	uriOwners := map[string][]*runtime.Module{}
+	tplOwners := map[string][]*runtime.Module{}
+	for _, m := range r.modules {
+		for _, res := range m.Manifest().Resources {
+			uriOwners[res.URI] = append(uriOwners[res.URI], m)
+		}
+		for _, t := range m.Manifest().ResourceTemplates {
+			tplOwners[t.URITemplate] = append(tplOwners[t.URITemplate], m)
+		}
+	}
+	clash := func(kind, name string, owners []*runtime.Module) error {
+		names := make([]string, len(owners))
+		for i, m := range owners {
+			names[i] = fmt.Sprintf("%s (%s)", m.Name(), m.Path())
+		}
+		return fmt.Errorf("%s %s skipped: it is declared by modules %s, and a %s cannot be renamed; serve only one of them", kind, name, strings.Join(names, ", "), kind)
+	}
+	for _, name := range slices.Sorted(mapsKeys(uriOwners)) {
+		if owners := uriOwners[name]; len(owners) > 1 {
+			errs = append(errs, clash("resource", name, owners))
+		}
+	}
+	for _, name := range slices.Sorted(mapsKeys(tplOwners)) {
+		if owners := tplOwners[name]; len(owners) > 1 {
+			errs = append(errs, clash("resource template", name, owners))
+		}
+	}
+
+	for _, m := range r.modules {
+		sv := byModule[m]
+		man := m.Manifest()
+		for i := range man.Resources {
+			res := &man.Resources[i]
+			if len(uriOwners[res.URI]) > 1 {
+				continue
+			}
+			r.resources[res.URI] = sv
+			s.AddResource(&mcp.Resource{
+				URI: res.URI, Name: res.Name, Title: res.Title, Description: res.Description,
+				MIMEType: res.MIMEType, Size: res.Size, Icons: icons(res.Icons),
+				Meta: mcp.Meta{"wasmgate/module": m.Name()},
+			}, sv.readResource)
+		}
+		for i := range man.ResourceTemplates {
+			t := &man.ResourceTemplates[i]
+			if len(tplOwners[t.URITemplate]) > 1 {
+				continue
+			}
+			tpl, err := uritemplate.New(t.URITemplate)
+			if err != nil { // the manifest check makes this unreachable
+				errs = append(errs, fmt.Errorf("resource template %s of module %s skipped: %w", t.URITemplate, m.Name(), err))
+				continue
+			}
+			tm := &template{srv: sv, man: t, tpl: tpl}
+			r.templates = append(r.templates, tm)
+			s.AddResourceTemplate(&mcp.ResourceTemplate{
+				URITemplate: t.URITemplate, Name: t.Name, Title: t.Title, Description: t.Description,
+				MIMEType: t.MIMEType, Icons: icons(t.Icons),
+				Meta: mcp.Meta{"wasmgate/module": m.Name()},
+			}, tm.read)
+		}
+	}
+
+	names := planPrompts(r.modules)
+	for _, n := range names.warnings {
+		r.warnings = append(r.warnings, n)
+		r.logger.Warn(n)
+	}
+	errs = append(errs, names.errs...)
+	for _, e := range names.entries {
+		p := &prompt{srv: byModule[e.mod], name: e.name, man: e.prompt}
+		r.prompts[e.name] = p
+		if r.promptsByModule[e.mod] == nil {
+			r.promptsByModule[e.mod] = map[string]*prompt{}
+		}
+		r.promptsByModule[e.mod][e.prompt.Name] = p
+		def := &mcp.Prompt{
+			Name: e.name, Title: e.prompt.Title, Description: e.prompt.Description,
+			Icons: icons(e.prompt.Icons),
+			Meta:  mcp.Meta{"wasmgate/module": e.mod.Name(), "wasmgate/prompt": e.prompt.Name},
+		}
+		for _, a := range e.prompt.Arguments {
+			def.Arguments = append(def.Arguments, &mcp.PromptArgument{Name: a.Name, Title: a.Title, Description: a.Description, Required: a.Required})
+		}
+		s.AddPrompt(def, p.get)
+	}
+	return errs
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func icons(in []abi.Icon) []mcp.Icon {
+	var out []mcp.Icon
+	for _, ic := range in {
+		out = append(out, mcp.Icon{Source: ic.Src, MIMEType: ic.MIMEType, Sizes: ic.Sizes, Theme: mcp.IconTheme(ic.Theme)})
+	}
+	return out
+}
+
+type promptEntry struct {
+	name   string
+	mod    *runtime.Module
+	prompt *abi.Prompt
+}
+
+type promptPlan struct {
+	entries  []promptEntry
+	warnings []string
+	errs     []error
+}
+
+// planPrompts names prompts as planNames names tools: a prompt name
+// declared by several modules is served as "<module>_<prompt>" for each.
+func planPrompts(mods []*runtime.Module) promptPlan {
+	var p promptPlan
+	declarers := map[string][]string{}
+	for _, m := range mods {
+		for _, pr := range m.Manifest().Prompts {
+			declarers[pr.Name] = append(declarers[pr.Name], m.Name())
+		}
+	}
+	warned := map[string]bool{}
+	for _, m := range mods {
+		for i := range m.Manifest().Prompts {
+			pr := &m.Manifest().Prompts[i]
+			name := pr.Name
+			if ds := declarers[pr.Name]; len(ds) > 1 {
+				name = m.Name() + "_" + pr.Name
+				if !warned[pr.Name] {
+					warned[pr.Name] = true
+					sorted := slices.Sorted(slices.Values(ds))
+					as := make([]string, len(sorted))
+					for k, d := range sorted {
+						as[k] = d + "_" + pr.Name
+					}
+					p.warnings = append(p.warnings, fmt.Sprintf("prompt name %q is declared by modules %s: serving them as %s", pr.Name, strings.Join(sorted, ", "), strings.Join(as, ", ")))
+				}
+			}
+			p.entries = append(p.entries, promptEntry{name: name, mod: m, prompt: pr})
+		}
+	}
+	count := map[string]int{}
+	for _, e := range p.entries {
+		count[e.name]++
+	}
+	kept := p.entries[:0:0]
+	for _, e := range p.entries {
+		if e.name != e.prompt.Name && count[e.name] > 1 || len(e.name) > MaxToolName {
+			p.errs = append(p.errs, fmt.Errorf("prompt %s of module %s (%s) skipped: its prefixed name %q is taken or longer than %d characters; rename the prompt or the module", e.prompt.Name, e.mod.Name(), e.mod.Path(), e.name, MaxToolName))
+			continue
+		}
+		kept = append(kept, e)
+	}
+	p.entries = kept
+	return p
+}
+
+// call runs one request on the module: run makes the runtime call. It
+// returns the outcome of a guest that answered, an input-required result's
+// questions and state when the guest asked its client on protocol
+// 2026-07-28, or a JSON-RPC error.
+func (sv *served) call(ctx context.Context, session *mcp.ServerSession, extra *mcp.RequestExtra, meta mcp.Meta, method, name string, bind any, reqState string, responses mcp.InputResponseMap, run func(context.Context, runtime.Call) (*runtime.Outcome, error)) (out *runtime.Outcome, ir *inputRequired, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			sv.reg.logPanic(p, sv.mod.Name(), name)
+			out, ir, err = nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s: internal error in wasmgate: %v (please report this bug)", sv.mod.Name(), p)}
+		}
+	}()
+	ask, err := sv.reg.newAsker(session, bindRequest(method, name, bind), reqState, responses)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, release := sv.reg.calls.track(ctx, extra)
+	defer release()
+	ev := newEvents(ctx, sv.reg.server, session, progressToken(meta), sv.mod.Name())
+	out, err = run(ctx, runtime.Call{Meta: meta, Limits: sv.limits, Events: ev, Grant: sv.grant, Client: ask})
+	dropped := ev.finish()
+	if err != nil {
+		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
+	}
+	sv.reg.logRequest(sv.mod, method, name, out, dropped)
+	if sv.reg.opts.OnRequest != nil {
+		id := ""
+		if session != nil {
+			id = session.ID()
+		}
+		sv.reg.opts.OnRequest(ctx, id, Request{Method: method, Name: name, Module: sv.mod}, out)
+	}
+	switch {
+	case out.GuestError != nil:
+		return nil, nil, &jsonrpc.Error{Code: out.GuestError.Code, Message: out.GuestError.Message}
+	case out.Err != nil && out.Err.Kind == runtime.KindInputRequired && ask.replay != nil:
+		ir, err := ask.replay.inputRequired()
+		if err != nil {
+			return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s: %v", sv.mod.Name(), err)}
+		}
+		return nil, ir, nil
+	case out.Err != nil:
+		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: out.Err.Error()}
+	}
+	return out, nil, nil
+}
+
+func progressToken(meta mcp.Meta) any {
+	if meta == nil {
+		return nil
+	}
+	return meta["progressToken"]
+}
+
+func (sv *served) readResource(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	return sv.read(ctx, req, nil)
+}
+
+func (t *template) read(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	vals := t.tpl.Match(req.Params.URI)
+	if vals == nil {
+		return nil, mcp.ResourceNotFoundError(req.Params.URI)
+	}
+	match := &abi.TemplateMatch{URITemplate: t.man.URITemplate, Variables: map[string]string{}}
+	for _, name := range t.tpl.Varnames() {
+		v := vals.Get(name)
+		if !v.Valid() {
+			continue
+		}
+		if v.T == uritemplate.ValueTypeString {
+			match.Variables[name] = v.String()
+		} else {
+			match.Variables[name] = strings.Join(v.List(), ",")
+		}
+	}
+	return t.srv.read(ctx, req, match)
+}
+
+func (sv *served) read(ctx context.Context, req *mcp.ReadResourceRequest, match *abi.TemplateMatch) (*mcp.ReadResourceResult, error) {
+	uri := req.Params.URI
+	out, ir, err := sv.call(ctx, req.Session, req.Extra, req.Params.Meta, abi.MethodResourcesRead, uri, nil, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
+		return sv.mod.ReadResource(ctx, uri, match, c)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case ir != nil:
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{}, InputRequests: ir.requests, RequestState: ir.state}, nil
+	}
+	return out.Resource, nil
+}
+
+func (p *prompt) get(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	out, ir, err := p.srv.call(ctx, req.Session, req.Extra, req.Params.Meta, abi.MethodPromptsGet, p.man.Name, req.Params.Arguments, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
+		return p.srv.mod.GetPrompt(ctx, p.man.Name, req.Params.Arguments, c)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case ir != nil:
+		return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{}, InputRequests: ir.requests, RequestState: ir.state}, nil
+	}
+	return out.Prompt, nil
+}
+
+// Complete answers completion/complete by asking the module that serves
+// the prompt or resource template referred to, when its manifest declares
+// completions; otherwise the completion is empty. New sets it as the
+// server's CompletionHandler; a program that uses Add sets it itself.
+func (r *Registry) Complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+	empty := &mcp.CompleteResult{Completion: mcp.CompletionResultDetails{Values: []string{}}}
+	if req.Params == nil || req.Params.Ref == nil || req.Params.Argument.Name == "" {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "completion/complete needs a ref and an argument name"}
+	}
+	ref := req.Params.Ref
+	var sv *served
+	p := abi.CompleteParams{Argument: abi.CompleteArgument{Name: req.Params.Argument.Name, Value: req.Params.Argument.Value}}
+	if req.Params.Context != nil && len(req.Params.Context.Arguments) > 0 {
+		p.Context = &abi.CompleteContext{Arguments: req.Params.Context.Arguments}
+	}
+	var what string
+	switch ref.Type {
+	case "ref/prompt":
+		pr, ok := r.prompts[ref.Name]
+		if !ok {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("no prompt %q to complete", ref.Name)}
+		}
+		if !slices.ContainsFunc(pr.man.Arguments, func(a abi.PromptArgument) bool { return a.Name == p.Argument.Name }) {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("prompt %q has no argument %q", ref.Name, p.Argument.Name)}
+		}
+		sv, what = pr.srv, "prompt "+pr.man.Name+" argument "+p.Argument.Name
+		p.Ref = abi.CompleteRef{Type: ref.Type, Name: pr.man.Name}
+	case "ref/resource":
+		i := slices.IndexFunc(r.templates, func(t *template) bool { return t.man.URITemplate == ref.URI })
+		if i < 0 {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("no resource template %q to complete", ref.URI)}
+		}
+		if !slices.Contains(r.templates[i].tpl.Varnames(), p.Argument.Name) {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("resource template %q has no variable %q", ref.URI, p.Argument.Name)}
+		}
+		sv, what = r.templates[i].srv, "template "+ref.URI+" argument "+p.Argument.Name
+		p.Ref = abi.CompleteRef{Type: ref.Type, URI: ref.URI}
+	default:
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown completion ref type %q: use ref/prompt or ref/resource", ref.Type)}
+	}
+	if !sv.mod.Manifest().Completions {
+		return empty, nil
+	}
+	out, ir, err := sv.call(ctx, req.Session, req.Extra, req.Params.Meta, abi.MethodCompletionComp, what, p, "", nil, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
+		return sv.mod.Complete(ctx, p, c)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case ir != nil:
+		// completion/complete cannot carry an input-required result.
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s asked its client a question while completing %s; a completion cannot wait for answers", sv.mod.Name(), what)}
+	}
+	return out.Completion, nil
+}
+
+// Subscribe accepts a subscription to a resource a module serves, fixed
+// or matching a template; the SDK keeps track of it, and a guest's
+// resource_updated reaches the subscribers. New sets it as the server's
+// SubscribeHandler.
+func (r *Registry) Subscribe(_ context.Context, req *mcp.SubscribeRequest) error {
+	if req.Params == nil || !r.knows(req.Params.URI) {
+		uri := ""
+		if req.Params != nil {
+			uri = req.Params.URI
+		}
+		return mcp.ResourceNotFoundError(uri)
+	}
+	return nil
+}
+
+// Unsubscribe ends a subscription. New sets it as the server's
+// UnsubscribeHandler.
+func (r *Registry) Unsubscribe(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+
+// knows reports whether uri is a resource some module serves.
+func (r *Registry) knows(uri string) bool {
+	if _, ok := r.resources[uri]; ok {
+		return true
+	}
+	return slices.ContainsFunc(r.templates, func(t *template) bool { return t.tpl.Match(uri) != nil })
+}
+
+// owns reports whether uri is one of m's resources or matches one of its
+// templates.
+func (r *Registry) owns(m *runtime.Module, uri string) bool {
+	if sv, ok := r.resources[uri]; ok {
+		return sv.mod == m
+	}
+	return slices.ContainsFunc(r.templates, func(t *template) bool { return t.srv.mod == m && t.tpl.Match(uri) != nil })
+}
