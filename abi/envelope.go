@@ -19,6 +19,18 @@ type Request struct {
 	// Template is set on a resources/read of a URI that matched one of the
 	// module's resource templates rather than a fixed resource.
 	Template *TemplateMatch `json:"template,omitempty"`
+	// Client describes the MCP client the request comes from, when there
+	// is one.
+	Client *ClientInfo `json:"client,omitempty"`
+}
+
+// ClientInfo is what a guest is told of the MCP client: the protocol
+// revision it speaks and the capabilities it declared, as MCP spells them
+// ("sampling", "elicitation", "roots", ...). A guest asks only what the
+// client can answer.
+type ClientInfo struct {
+	ProtocolVersion string                     `json:"protocolVersion,omitempty"`
+	Capabilities    map[string]json.RawMessage `json:"capabilities"`
 }
 
 // CallParams are the params of a tools/call request.
@@ -98,27 +110,33 @@ const (
 // EncodeCall returns the stdin envelope for a tools/call of tool with the
 // given arguments (a JSON object; nil means {}).
 func EncodeCall(tool string, arguments json.RawMessage, meta map[string]any) ([]byte, error) {
+	return json.Marshal(CallRequest(tool, arguments, meta))
+}
+
+// CallRequest is the envelope of a tools/call of tool with the given
+// arguments (a JSON object; nil means {}).
+func CallRequest(tool string, arguments json.RawMessage, meta map[string]any) Request {
 	if len(arguments) == 0 {
 		arguments = json.RawMessage("{}")
 	}
-	return json.Marshal(Request{Method: MethodToolsCall, Params: CallParams{Name: tool, Arguments: arguments, Meta: meta}})
+	return Request{Method: MethodToolsCall, Params: CallParams{Name: tool, Arguments: arguments, Meta: meta}}
 }
 
-// EncodeRead returns the stdin envelope for a resources/read of uri; match
-// is nil for a fixed resource.
-func EncodeRead(uri string, match *TemplateMatch, meta map[string]any) ([]byte, error) {
-	return json.Marshal(Request{Method: MethodResourcesRead, Params: ReadParams{URI: uri, Meta: meta}, Template: match})
+// ReadRequest is the envelope of a resources/read of uri; match is nil for
+// a fixed resource.
+func ReadRequest(uri string, match *TemplateMatch, meta map[string]any) Request {
+	return Request{Method: MethodResourcesRead, Params: ReadParams{URI: uri, Meta: meta}, Template: match}
 }
 
-// EncodePrompt returns the stdin envelope for a prompts/get.
-func EncodePrompt(name string, args map[string]string, meta map[string]any) ([]byte, error) {
+// PromptRequest is the envelope of a prompts/get.
+func PromptRequest(name string, args map[string]string, meta map[string]any) Request {
 	if args == nil {
 		args = map[string]string{}
 	}
-	return json.Marshal(Request{Method: MethodPromptsGet, Params: PromptParams{Name: name, Arguments: args, Meta: meta}})
+	return Request{Method: MethodPromptsGet, Params: PromptParams{Name: name, Arguments: args, Meta: meta}}
 }
 
-// EncodeComplete returns the stdin envelope for a completion/complete.
-func EncodeComplete(p CompleteParams) ([]byte, error) {
-	return json.Marshal(Request{Method: MethodCompletionComp, Params: p})
+// CompleteRequest is the envelope of a completion/complete.
+func CompleteRequest(p CompleteParams) Request {
+	return Request{Method: MethodCompletionComp, Params: p}
 }

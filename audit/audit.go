@@ -16,12 +16,18 @@ import (
 
 // Entry is one call.
 type Entry struct {
-	Time       time.Time `json:"time"`
-	Session    string    `json:"session,omitempty"`
-	Module     string    `json:"module"`
-	SHA256     string    `json:"sha256"`
-	Tool       string    `json:"tool"`
-	DurationMS float64   `json:"durationMs"`
+	Time    time.Time `json:"time"`
+	Session string    `json:"session,omitempty"`
+	Module  string    `json:"module"`
+	SHA256  string    `json:"sha256"`
+	// Tool is the tool called; empty for the other methods.
+	Tool string `json:"tool,omitempty"`
+	// Method is the MCP method of a request other than tools/call
+	// (resources/read, prompts/get, completion/complete) and Name what it
+	// was for: the resource URI, the prompt, the completed argument.
+	Method     string  `json:"method,omitempty"`
+	Name       string  `json:"name,omitempty"`
+	DurationMS float64 `json:"durationMs"`
 	// Outcome is "ok", or the runtime.ErrorKind of the failure.
 	Outcome  string   `json:"outcome"`
 	BytesIn  int      `json:"bytesIn"`
@@ -64,6 +70,14 @@ func EntryFor(session string, m *runtime.Module, tool string, out *runtime.Outco
 			e.Outcome = string(out.Err.Kind)
 		}
 	}
+	return e
+}
+
+// EntryForRequest builds the entry of a finished resources/read,
+// prompts/get or completion/complete.
+func EntryForRequest(session string, m *runtime.Module, method, name string, out *runtime.Outcome) Entry {
+	e := EntryFor(session, m, "", out)
+	e.Method, e.Name = method, name
 	return e
 }
 

@@ -36,6 +36,9 @@ type Call struct {
 	// Client is the MCP client the call serves, which sample, elicit and
 	// ask question; nil means there is none to ask.
 	Client Client
+	// ClientInfo is what the guest is told of that client; nil tells it
+	// nothing.
+	ClientInfo *abi.ClientInfo
 }
 
 // Outcome is what a call produced. Result is always set; when the call
@@ -176,11 +179,7 @@ func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
 	if err := json.Unmarshal(args, &probe); err != nil {
 		return nil, fmt.Errorf("arguments for %s/%s must be a JSON object: %v", m.Name(), c.Tool, err)
 	}
-	stdin, err := abi.EncodeCall(c.Tool, args, c.Meta)
-	if err != nil {
-		return nil, fmt.Errorf("encode call: %w", err)
-	}
-	return m.serve(ctx, c, target{abi.MethodToolsCall, c.Tool}, stdin, func(out *Outcome, stdout []byte) *CallError {
+	return m.serve(ctx, c, target{abi.MethodToolsCall, c.Tool}, abi.CallRequest(c.Tool, args, c.Meta), func(out *Outcome, stdout []byte) *CallError {
 		res, cerr := parseResult(stdout)
 		if cerr != nil {
 			return cerr
@@ -199,7 +198,12 @@ type target struct{ method, name string }
 
 // serve runs the guest on stdin under c's limits and grant, and hands a
 // clean stdout to parse. t names what is served, for messages.
-func (m *Module) serve(ctx context.Context, c Call, t target, stdin []byte, parse func(*Outcome, []byte) *CallError) (*Outcome, error) {
+func (m *Module) serve(ctx context.Context, c Call, t target, req abi.Request, parse func(*Outcome, []byte) *CallError) (*Outcome, error) {
+	req.Client = c.ClientInfo
+	stdin, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t.method, err)
+	}
 	limits := m.Limits(c.Limits)
 	out := &Outcome{Limits: limits, BytesIn: len(stdin)}
 

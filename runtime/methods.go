@@ -27,10 +27,6 @@ const MaxCompletionValues = 100
 // resources. c supplies the limits, events, grant and client; its Tool and
 // Arguments are ignored. On success the Outcome's Resource is set.
 func (m *Module) ReadResource(ctx context.Context, uri string, match *abi.TemplateMatch, c Call) (*Outcome, error) {
-	stdin, err := abi.EncodeRead(uri, match, c.Meta)
-	if err != nil {
-		return nil, fmt.Errorf("encode resources/read: %w", err)
-	}
 	mime := "text/plain"
 	if match != nil {
 		for _, t := range m.manifest.ResourceTemplates {
@@ -45,7 +41,7 @@ func (m *Module) ReadResource(ctx context.Context, uri string, match *abi.Templa
 			}
 		}
 	}
-	return m.serve(ctx, c, target{abi.MethodResourcesRead, uri}, stdin, func(out *Outcome, stdout []byte) *CallError {
+	return m.serve(ctx, c, target{abi.MethodResourcesRead, uri}, abi.ReadRequest(uri, match, c.Meta), func(out *Outcome, stdout []byte) *CallError {
 		raw, gerr, cerr := methodOutput(stdout, "contents")
 		switch {
 		case cerr != nil:
@@ -82,11 +78,7 @@ func (m *Module) GetPrompt(ctx context.Context, name string, args map[string]str
 			return nil, fmt.Errorf("prompt %s needs the argument %q", name, a.Name)
 		}
 	}
-	stdin, err := abi.EncodePrompt(name, args, c.Meta)
-	if err != nil {
-		return nil, fmt.Errorf("encode prompts/get: %w", err)
-	}
-	return m.serve(ctx, c, target{abi.MethodPromptsGet, name}, stdin, func(out *Outcome, stdout []byte) *CallError {
+	return m.serve(ctx, c, target{abi.MethodPromptsGet, name}, abi.PromptRequest(name, args, c.Meta), func(out *Outcome, stdout []byte) *CallError {
 		raw, gerr, cerr := methodOutput(stdout, "messages")
 		switch {
 		case cerr != nil:
@@ -119,11 +111,7 @@ func (m *Module) Complete(ctx context.Context, p abi.CompleteParams, c Call) (*O
 	}
 	what += " argument " + p.Argument.Name
 	p.Meta = c.Meta
-	stdin, err := abi.EncodeComplete(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode completion/complete: %w", err)
-	}
-	return m.serve(ctx, c, target{abi.MethodCompletionComp, what}, stdin, func(out *Outcome, stdout []byte) *CallError {
+	return m.serve(ctx, c, target{abi.MethodCompletionComp, what}, abi.CompleteRequest(p), func(out *Outcome, stdout []byte) *CallError {
 		raw, gerr, cerr := methodOutput(stdout, "completion")
 		switch {
 		case cerr != nil:

@@ -20,6 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -45,12 +46,17 @@ const MaxRequestState = 256 << 10
 // had answered are answered from the request state, in order.
 type asker struct {
 	session *mcp.ServerSession
+	peer    peer
 	replay  *replay // nil before 2026-07-28
 }
 
 // replay is the state of a request that may be asked again with answers.
 type replay struct {
 	sealer *sealer
+	peer   peer
+	// missing is the capability a question needed that the client did not
+	// declare; the request then fails with CodeMissingRequiredClientCapabilities.
+	missing string
 	bind   string // what the request is: its method, target and arguments
 	rounds []round
 	// answers are the client's inputResponses for the round pending in
@@ -77,16 +83,64 @@ type state struct {
 	Pending round   `json:"p"`
 }
 
-// newAsker returns the client of a request on session. bind identifies
-// the request (method, target, arguments), so that a request state is
-// only honoured for the request it was issued for. state and responses
-// are the request's requestState and inputResponses.
-func (r *Registry) newAsker(session *mcp.ServerSession, bind string, reqState string, responses mcp.InputResponseMap) (*asker, error) {
-	a := &asker{session: session}
-	if session == nil || !asksByResult(session) {
+// peer is what a request says of its client: the protocol revision and the
+// capabilities it declared (per request from 2026-07-28 on, per session
+// before).
+type peer struct {
+	version string
+	caps    *mcp.ClientCapabilities
+}
+
+func peerOf[P mcp.Params](req *mcp.ServerRequest[P]) peer {
+	p := peer{version: req.ProtocolVersion(), caps: req.ClientCapabilities()}
+	if p.caps == nil {
+		p.caps = &mcp.ClientCapabilities{}
+	}
+	return p
+}
+
+// asksByResult reports whether the client is asked by input-required
+// results. A request that names no revision is taken as the newest, as the
+// SDK takes it.
+func (p peer) asksByResult() bool {
+	return p.version == "" || p.version >= protocolInputRequired
+}
+
+// has reports whether the client declared the capability a question
+// needs.
+func (p peer) has(method string) bool {
+	switch method {
+	case "sampling/createMessage":
+		return p.caps.Sampling != nil
+	case "elicitation/create":
+		return p.caps.Elicitation != nil
+	case "roots/list":
+		return p.caps.RootsV2 != nil || p.caps.Roots.ListChanged
+	}
+	return false
+}
+
+// info is what the guest is told of the client.
+func (p peer) info() *abi.ClientInfo {
+	ci := &abi.ClientInfo{ProtocolVersion: p.version, Capabilities: map[string]json.RawMessage{}}
+	for _, m := range []struct{ method, name string }{{"sampling/createMessage", "sampling"}, {"elicitation/create", "elicitation"}, {"roots/list", "roots"}} {
+		if p.has(m.method) {
+			ci.Capabilities[m.name] = json.RawMessage("{}")
+		}
+	}
+	return ci
+}
+
+// newAsker returns the client of a request. bind identifies the request
+// (method, target, arguments), so that a request state is only honoured
+// for the request it was issued for. reqState and responses are the
+// request's requestState and inputResponses.
+func (r *Registry) newAsker(session *mcp.ServerSession, p peer, bind string, reqState string, responses mcp.InputResponseMap) (*asker, error) {
+	a := &asker{session: session, peer: p}
+	if !p.asksByResult() {
 		return a, nil
 	}
-	rp := &replay{sealer: r.sealer, bind: bind}
+	rp := &replay{sealer: r.sealer, bind: bind, peer: p}
 	a.replay = rp
 	if reqState == "" {
 		return a, nil
@@ -106,11 +160,6 @@ func (r *Registry) newAsker(session *mcp.ServerSession, bind string, reqState st
 		rp.answers[k] = b
 	}
 	return a, nil
-}
-
-func asksByResult(s *mcp.ServerSession) bool {
-	p := s.InitializeParams()
-	return p != nil && p.ProtocolVersion >= protocolInputRequired
 }
 
 // Ask implements runtime.Client.
@@ -148,24 +197,8 @@ func (a *asker) Ask(ctx context.Context, qs map[string]runtime.Question) (map[st
 // supports checks that the client declared the capability each question
 // needs.
 func (a *asker) supports(qs map[string]runtime.Question) error {
-	var caps *mcp.ClientCapabilities
-	if p := a.session.InitializeParams(); p != nil {
-		caps = p.Capabilities
-	}
-	if caps == nil {
-		caps = &mcp.ClientCapabilities{}
-	}
 	for _, q := range qs {
-		var ok bool
-		switch q.Method {
-		case "sampling/createMessage":
-			ok = caps.Sampling != nil
-		case "elicitation/create":
-			ok = caps.Elicitation != nil
-		case "roots/list":
-			ok = caps.RootsV2 != nil || caps.Roots.ListChanged
-		}
-		if !ok {
+		if !a.peer.has(q.Method) {
 			return fmt.Errorf("the client does not support %s (it did not declare the capability)", q.Method)
 		}
 	}
@@ -209,6 +242,14 @@ func (a *asker) send(ctx context.Context, q runtime.Question) (json.RawMessage, 
 func (rp *replay) ask(qs map[string]runtime.Question) (map[string]json.RawMessage, error) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
+	for _, q := range qs {
+		if !rp.peer.has(q.Method) {
+			// On 2026-07-28 a request that needs a capability the client
+			// did not declare fails as a whole (SEP-2575).
+			rp.missing = q.Method
+			return nil, runtime.ErrInputRequired
+		}
+	}
 	h := hashQuestions(qs)
 	k := rp.next
 	rp.next++
@@ -246,6 +287,22 @@ type inputRequired struct {
 }
 
 func (rp *replay) inputRequired() (*inputRequired, error) {
+	if rp.missing != "" {
+		caps := &mcp.ClientCapabilities{}
+		switch rp.missing {
+		case "sampling/createMessage":
+			caps.Sampling = &mcp.SamplingCapabilities{}
+		case "elicitation/create":
+			caps.Elicitation = &mcp.ElicitationCapabilities{}
+		case "roots/list":
+			caps.RootsV2 = &mcp.RootCapabilities{}
+		}
+		return nil, &jsonrpc.Error{
+			Code:    mcp.CodeMissingRequiredClientCapabilities,
+			Message: fmt.Sprintf("the tool needs to ask the client %s, and the client did not declare that capability", rp.missing),
+			Data:    mustJSON(mcp.MissingRequiredClientCapabilityData{RequiredCapabilities: caps}),
+		}
+	}
 	reqs, st, err := rp.result()
 	if err != nil {
 		return nil, err
@@ -282,6 +339,14 @@ func (rp *replay) result() (mcp.InputRequestMap, string, error) {
 		return nil, "", fmt.Errorf("the answers so far need a request state of %d bytes, over the limit of %d: ask fewer or smaller questions", len(sealed), MaxRequestState)
 	}
 	return reqs, sealed, nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // hashQuestions identifies a round of questions, keys and params.

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/runtime"
@@ -37,7 +39,8 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 	if msg != "" {
 		return errorResult(msg), nil
 	}
-	ask, err := t.reg.newAsker(req.Session, bindRequest("tools/call", t.name, args), reqState, responses)
+	pr := peerOf(req)
+	ask, err := t.reg.newAsker(req.Session, pr, bindRequest("tools/call", t.name, args), reqState, responses)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +59,8 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		Limits:    t.limits,
 		Events:    ev,
 		Grant:     t.grant,
-		Client:    ask,
+		Client:     ask,
+		ClientInfo: pr.info(),
 	})
 	dropped := ev.finish()
 	if err != nil {
@@ -74,6 +78,9 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 	}
 	if out.Err != nil && out.Err.Kind == runtime.KindInputRequired && ask.replay != nil {
 		ir, err := ask.replay.inputRequired()
+		if je := (*jsonrpc.Error)(nil); errors.As(err, &je) {
+			return nil, je
+		}
 		if err != nil {
 			return errorResult(fmt.Sprintf("tool %s/%s: %v", t.mod.Name(), t.man.Name, err)), nil
 		}

@@ -110,3 +110,23 @@ func (t *tracker) track(ctx context.Context, extra *mcp.RequestExtra) (context.C
 		cancel(nil)
 	}
 }
+
+// ProtocolRevisionHeader is the HTTP header that names the MCP revision of
+// a request.
+const ProtocolRevisionHeader = "Mcp-Protocol-Version"
+
+// ByRevision serves requests of MCP revision 2026-07-28 and later, which
+// carry their revision in the Mcp-Protocol-Version header and need no
+// session, with current (a stateless streamable handler), and all others
+// (initialize, and requests of sessions on earlier revisions) with legacy
+// (a stateful one). Both should serve the same *mcp.Server, so one URL
+// answers clients of either generation.
+func ByRevision(legacy, current http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get(ProtocolRevisionHeader); v != "" && v >= protocolInputRequired {
+			current.ServeHTTP(w, r)
+			return
+		}
+		legacy.ServeHTTP(w, r)
+	})
+}

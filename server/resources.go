@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -239,21 +240,21 @@ func planPrompts(mods []*runtime.Module) promptPlan {
 // returns the outcome of a guest that answered, an input-required result's
 // questions and state when the guest asked its client on protocol
 // 2026-07-28, or a JSON-RPC error.
-func (sv *served) call(ctx context.Context, session *mcp.ServerSession, extra *mcp.RequestExtra, meta mcp.Meta, method, name string, bind any, reqState string, responses mcp.InputResponseMap, run func(context.Context, runtime.Call) (*runtime.Outcome, error)) (out *runtime.Outcome, ir *inputRequired, err error) {
+func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer, extra *mcp.RequestExtra, meta mcp.Meta, method, name string, bind any, reqState string, responses mcp.InputResponseMap, run func(context.Context, runtime.Call) (*runtime.Outcome, error)) (out *runtime.Outcome, ir *inputRequired, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sv.reg.logPanic(p, sv.mod.Name(), name)
 			out, ir, err = nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s: internal error in wasmgate: %v (please report this bug)", sv.mod.Name(), p)}
 		}
 	}()
-	ask, err := sv.reg.newAsker(session, bindRequest(method, name, bind), reqState, responses)
+	ask, err := sv.reg.newAsker(session, pr, bindRequest(method, name, bind), reqState, responses)
 	if err != nil {
 		return nil, nil, err
 	}
 	ctx, release := sv.reg.calls.track(ctx, extra)
 	defer release()
 	ev := newEvents(ctx, sv.reg.server, session, progressToken(meta), sv.mod.Name())
-	out, err = run(ctx, runtime.Call{Meta: meta, Limits: sv.limits, Events: ev, Grant: sv.grant, Client: ask})
+	out, err = run(ctx, runtime.Call{Meta: meta, Limits: sv.limits, Events: ev, Grant: sv.grant, Client: ask, ClientInfo: pr.info()})
 	dropped := ev.finish()
 	if err != nil {
 		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
@@ -271,6 +272,9 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, extra *m
 		return nil, nil, &jsonrpc.Error{Code: out.GuestError.Code, Message: out.GuestError.Message}
 	case out.Err != nil && out.Err.Kind == runtime.KindInputRequired && ask.replay != nil:
 		ir, err := ask.replay.inputRequired()
+		if je := (*jsonrpc.Error)(nil); errors.As(err, &je) {
+			return nil, nil, je
+		}
 		if err != nil {
 			return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s: %v", sv.mod.Name(), err)}
 		}
@@ -314,7 +318,7 @@ func (t *template) read(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp
 
 func (sv *served) read(ctx context.Context, req *mcp.ReadResourceRequest, match *abi.TemplateMatch) (*mcp.ReadResourceResult, error) {
 	uri := req.Params.URI
-	out, ir, err := sv.call(ctx, req.Session, req.Extra, req.Params.Meta, abi.MethodResourcesRead, uri, nil, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
+	out, ir, err := sv.call(ctx, req.Session, peerOf(req), req.Extra, req.Params.Meta, abi.MethodResourcesRead, uri, nil, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
 		return sv.mod.ReadResource(ctx, uri, match, c)
 	})
 	switch {
@@ -327,7 +331,7 @@ func (sv *served) read(ctx context.Context, req *mcp.ReadResourceRequest, match 
 }
 
 func (p *prompt) get(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-	out, ir, err := p.srv.call(ctx, req.Session, req.Extra, req.Params.Meta, abi.MethodPromptsGet, p.man.Name, req.Params.Arguments, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
+	out, ir, err := p.srv.call(ctx, req.Session, peerOf(req), req.Extra, req.Params.Meta, abi.MethodPromptsGet, p.man.Name, req.Params.Arguments, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
 		return p.srv.mod.GetPrompt(ctx, p.man.Name, req.Params.Arguments, c)
 	})
 	switch {
@@ -382,7 +386,7 @@ func (r *Registry) Complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 	if !sv.mod.Manifest().Completions {
 		return empty, nil
 	}
-	out, ir, err := sv.call(ctx, req.Session, req.Extra, req.Params.Meta, abi.MethodCompletionComp, what, p, "", nil, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
+	out, ir, err := sv.call(ctx, req.Session, peerOf(req), req.Extra, req.Params.Meta, abi.MethodCompletionComp, what, p, "", nil, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
 		return sv.mod.Complete(ctx, p, c)
 	})
 	switch {
@@ -429,4 +433,54 @@ func (r *Registry) owns(m *runtime.Module, uri string) bool {
 		return sv.mod == m
 	}
 	return slices.ContainsFunc(r.templates, func(t *template) bool { return t.srv.mod == m && t.tpl.Match(uri) != nil })
+}
+
+// Resource is a resource or resource template a module serves.
+type Resource struct {
+	// URI is the resource's URI, or the template's RFC 6570 URI template.
+	URI      string
+	Template bool
+	Module   *runtime.Module
+}
+
+// Prompt is a prompt a module serves.
+type Prompt struct {
+	// Name is what clients ask for: the manifest's name, or
+	// "<module>_<prompt>" when several modules declare it.
+	Name     string
+	Module   *runtime.Module
+	Manifest *abi.Prompt
+}
+
+// Resources lists the resources and resource templates served, module by
+// module in the order the modules were given.
+func (r *Registry) Resources() []Resource {
+	var out []Resource
+	for _, m := range r.modules {
+		for _, res := range m.Manifest().Resources {
+			if sv, ok := r.resources[res.URI]; ok && sv.mod == m {
+				out = append(out, Resource{URI: res.URI, Module: m})
+			}
+		}
+		for _, t := range r.templates {
+			if t.srv.mod == m {
+				out = append(out, Resource{URI: t.man.URITemplate, Template: true, Module: m})
+			}
+		}
+	}
+	return out
+}
+
+// Prompts lists the prompts served, module by module in the order the
+// modules were given.
+func (r *Registry) Prompts() []Prompt {
+	var out []Prompt
+	for _, m := range r.modules {
+		for _, pr := range m.Manifest().Prompts {
+			if p, ok := r.promptsByModule[m][pr.Name]; ok {
+				out = append(out, Prompt{Name: p.name, Module: m, Manifest: p.man})
+			}
+		}
+	}
+	return out
 }

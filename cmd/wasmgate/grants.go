@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
@@ -106,7 +107,8 @@ func (c *hostCaps) configure(cfg *runtime.Config) *runtime.Config {
 	}
 	return cfg.WithHostFunctions(c.kv.HostFuncs()...).
 		WithHostFunctions(secret.HostFuncs()...).
-		WithHostFunctions(c.http.HostFuncs()...)
+		WithHostFunctions(c.http.HostFuncs()...).
+		WithHostFunctions(client.HostFuncs()...)
 }
 
 func (c *hostCaps) Close() {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -118,24 +119,43 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	// The command line's limits win over the policy's, as in call.
 	ceiling := func(m *runtime.Module) runtime.Limits { return f.limits.limits().Or(grants[m].Limits) }
-	sopts := &mcp.ServerOptions{}
+	var reg *server.Registry
+	sopts := &mcp.ServerOptions{
+		SubscribeHandler: func(ctx context.Context, req *mcp.SubscribeRequest) error {
+			return reg.Subscribe(ctx, req)
+		},
+		UnsubscribeHandler: func(ctx context.Context, req *mcp.UnsubscribeRequest) error {
+			return reg.Unsubscribe(ctx, req)
+		},
+	}
+	if slices.ContainsFunc(mods, func(m *runtime.Module) bool { return m.Manifest().Completions }) {
+		sopts.CompletionHandler = func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+			return reg.Complete(ctx, req)
+		}
+	}
 	if f.verbose {
 		sopts.Logger = logger
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()}, sopts)
 	// Refused modules and skipped tools are logged by Add; the rest is served.
-	reg, _ := server.Add(srv, mods, &server.Options{
+	reg, _ = server.Add(srv, mods, &server.Options{
 		Limits: f.limits.limits(),
 		Logger: logger,
 		Configure: func(t server.Tool) server.ToolConfig {
 			return server.ToolConfig{Grant: grants[t.Module].Tools[t.Manifest.Name], Limits: ceiling(t.Module)}
 		},
+		ConfigureModule: func(m *runtime.Module) server.ToolConfig {
+			return server.ToolConfig{Grant: grants[m].Module, Limits: ceiling(m)}
+		},
 		OnCall: func(_ context.Context, session string, t server.Tool, out *runtime.Outcome) {
 			auditLog.Record(audit.EntryFor(session, t.Module, t.Manifest.Name, out))
 		},
+		OnRequest: func(_ context.Context, session string, r server.Request, out *runtime.Outcome) {
+			auditLog.Record(audit.EntryForRequest(session, r.Module, r.Method, r.Name, out))
+		},
 	})
-	if len(reg.Tools()) == 0 {
-		e.errorf("serve: no tool to serve")
+	if len(reg.Tools())+len(reg.Resources())+len(reg.Prompts()) == 0 {
+		e.errorf("serve: no tool, resource or prompt to serve")
 		return exitUsage
 	}
 	printServed(e.stderr, reg, ceiling, grants)
@@ -259,19 +279,29 @@ func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string
 // printServed tells the operator what is served, with each module's limits
 // and grants, before the transport details.
 func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module) runtime.Limits, grants map[*runtime.Module]*policy.ModuleGrants) {
-	tools := map[*runtime.Module][]string{}
+	served := map[*runtime.Module][]string{}
 	for _, t := range reg.Tools() {
-		tools[t.Module] = append(tools[t.Module], t.Name)
+		served[t.Module] = append(served[t.Module], t.Name)
 	}
-	fmt.Fprintf(w, "%s\nserving %d tools from %d modules (limits per call: time, memory, output):\n", versionString(), len(reg.Tools()), len(tools))
+	for _, r := range reg.Resources() {
+		served[r.Module] = append(served[r.Module], r.URI)
+	}
+	for _, p := range reg.Prompts() {
+		served[p.Module] = append(served[p.Module], "prompt "+p.Name)
+	}
+	extra := ""
+	if n, p := len(reg.Resources()), len(reg.Prompts()); n+p > 0 {
+		extra = fmt.Sprintf(", %d resources and templates, %d prompts", n, p)
+	}
+	fmt.Fprintf(w, "%s\nserving %d tools%s from %d modules (limits per call: time, memory, output):\n", versionString(), len(reg.Tools()), extra, len(served))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	var granted []*runtime.Module
 	for _, m := range reg.Modules() {
-		if len(tools[m]) == 0 {
+		if len(served[m]) == 0 {
 			continue
 		}
 		l := m.Limits(ceiling(m))
-		fmt.Fprintf(tw, "  %s\t%s\t%s %s %s\t%s\n", m.Name(), strings.Join(tools[m], ", "), l.Timeout, l.Memory, l.Output, m.Path())
+		fmt.Fprintf(tw, "  %s\t%s\t%s %s %s\t%s\n", m.Name(), strings.Join(served[m], ", "), l.Timeout, l.Memory, l.Output, m.Path())
 		if g := grants[m]; g != nil && (len(g.Report) > 0 || len(g.Warnings) > 0) {
 			granted = append(granted, m)
 		}
@@ -349,12 +379,22 @@ func serveHTTP(ctx context.Context, e *env, srv *mcp.Server, reg *server.Registr
 	if f.verbose {
 		sdkLogger = logger
 	}
-	streamable := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{
-		Stateless:                    f.stateless,
+	hopts := mcp.StreamableHTTPOptions{
+		Stateless:                    true,
 		MaxRequestBodyBytes:          maxRequestBody,
 		PropagateRequestCancellation: true,
 		Logger:                       sdkLogger,
-	})
+	}
+	// Requests of MCP 2026-07-28 and later are stateless by design; earlier
+	// clients get sessions (which sampling and elicitation need), unless
+	// --stateless, and their streams can be resumed from an event store.
+	var streamable http.Handler = mcp.NewStreamableHTTPHandler(get, &hopts)
+	if !f.stateless {
+		sessions := hopts
+		sessions.Stateless = false
+		sessions.EventStore = mcp.NewMemoryEventStore(nil)
+		streamable = server.ByRevision(mcp.NewStreamableHTTPHandler(get, &sessions), streamable)
+	}
 	sse := mcp.NewSSEHandler(get, &mcp.SSEOptions{MaxRequestBodyBytes: maxRequestBody})
 	protect := func(h http.Handler) http.Handler { return h }
 	if token != "" {
