@@ -57,8 +57,8 @@ type replay struct {
 	// missing is the capability a question needed that the client did not
 	// declare; the request then fails with CodeMissingRequiredClientCapabilities.
 	missing string
-	bind   string // what the request is: its method, target and arguments
-	rounds []round
+	bind    string // what the request is: its method, target and arguments
+	rounds  []round
 	// answers are the client's inputResponses for the round pending in
 	// the request state, when it had one.
 	pending *round

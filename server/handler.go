@@ -53,12 +53,12 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 	}
 	ev := newEvents(ctx, t.reg.server, req.Session, token, t.mod.Name())
 	out, err := t.mod.Call(ctx, runtime.Call{
-		Tool:      t.man.Name,
-		Arguments: args,
-		Meta:      meta,
-		Limits:    t.limits,
-		Events:    ev,
-		Grant:     t.grant,
+		Tool:       t.man.Name,
+		Arguments:  args,
+		Meta:       meta,
+		Limits:     t.limits,
+		Events:     ev,
+		Grant:      t.grant,
 		Client:     ask,
 		ClientInfo: pr.info(),
 	})
