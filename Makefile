@@ -67,11 +67,11 @@ fuzz:
 
 # ---- MCP front end ----
 
-.PHONY: test-node bench-mcp
+.PHONY: test-node bench-mcp conformance
 
-# The example tools: every directory of guests/ but the build output and
-# the test modules.
-EXAMPLES := $(filter-out guests/build/ guests/testdata/,$(sort $(wildcard guests/*/)))
+# The example tools: every directory of guests/ but the build output, the
+# test modules and the conformance suite's modules.
+EXAMPLES := $(filter-out guests/build/ guests/testdata/ guests/conformance/,$(sort $(wildcard guests/*/)))
 
 ## run: build wasmgate and serve the example tools over HTTP at $(ADDR) (make run ADDR=127.0.0.1:9000)
 run: build
@@ -85,3 +85,9 @@ test-node:
 ## bench-mcp: end-to-end tools/call latency, wasm tools against native Go handlers, over in-memory, stdio and HTTP
 bench-mcp:
 	$(GO) test -run '^$$' -bench '^BenchmarkCall$$' -benchtime 2s -count 5 ./server/
+
+## conformance: run every server scenario of the MCP conformance suite, 0.1.16 and 0.2.0-alpha.12, against wasmgate serve (installs Node 22 and the suites into test/conformance/node_modules with npm)
+conformance: build
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: apt-get install nodejs npm" >&2; exit 1; }
+	cd test/conformance && npm ci --no-audit --no-fund
+	test/conformance/run.sh
