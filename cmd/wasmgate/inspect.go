@@ -153,7 +153,18 @@ func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module, mg *poli
 			fmt.Fprintf(w, "  template  %s  %s\n", r.URITemplate, r.Name)
 		}
 		for _, p := range m.Prompts {
-			fmt.Fprintf(w, "  prompt    %s\n", p.Name)
+			var args []string
+			for _, a := range p.Arguments {
+				if a.Required {
+					args = append(args, a.Name)
+				} else {
+					args = append(args, "["+a.Name+"]")
+				}
+			}
+			fmt.Fprintf(w, "  prompt    %s(%s)\n", p.Name, strings.Join(args, ", "))
+		}
+		if m.Completions {
+			fmt.Fprintf(w, "  completes prompt arguments and template variables\n")
 		}
 	}
 
