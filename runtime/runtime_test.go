@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,8 +31,18 @@ func testHostFuncs() []HostFunc {
 	return []HostFunc{
 		{Name: "test_panic", Fn: func(context.Context, *HostCall, []uint64) { panic("boom in host") }},
 		{Name: "test_upper", Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32},
-			Fn: func(_ context.Context, h *HostCall, stack []uint64) {
+			Fn: func(ctx context.Context, h *HostCall, stack []uint64) {
 				in := h.Read("test_upper", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+				if h.Client() != nil { // the ask tests: the client answers
+					answers, err := h.Ask(ctx, map[string]Question{"q": {Method: "test", Params: json.RawMessage(strconv.Quote(string(in)))}})
+					if err != nil {
+						stack[0] = api.EncodeI32(h.Fail(abi.ErrFailed, err.Error()))
+						return
+					}
+					var s string
+					_ = json.Unmarshal(answers["q"], &s)
+					in = []byte(s)
+				}
 				stack[0] = api.EncodeI32(h.Respond([]byte(strings.ToUpper(string(in)) + "!")))
 			}},
 	}
