@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"strings"
+
 	"github.com/yosida95/uritemplate/v3"
 
 	"context"
@@ -95,15 +97,40 @@ func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx)
 // ownsResource reports whether uri is one of the module's resources or
 // matches one of its resource templates.
 func (m *Module) ownsResource(uri string) bool {
+	_, ok := m.MatchResource(uri)
+	return ok
+}
+
+// MatchResource finds what the module serves uri as: one of its fixed
+// resources (match is nil) or the first of its resource templates that
+// matches it, with the values of the template's variables.
+func (m *Module) MatchResource(uri string) (match *abi.TemplateMatch, ok bool) {
 	for _, r := range m.manifest.Resources {
 		if r.URI == uri {
-			return true
+			return nil, true
 		}
 	}
 	for _, t := range m.manifest.ResourceTemplates {
-		if tpl, err := uritemplate.New(t.URITemplate); err == nil && tpl.Match(uri) != nil {
-			return true
+		tpl, err := uritemplate.New(t.URITemplate)
+		if err != nil {
+			continue
 		}
+		vals := tpl.Match(uri)
+		if vals == nil {
+			continue
+		}
+		match := &abi.TemplateMatch{URITemplate: t.URITemplate, Variables: map[string]string{}}
+		for _, name := range tpl.Varnames() {
+			v := vals.Get(name)
+			switch {
+			case !v.Valid():
+			case v.T == uritemplate.ValueTypeString:
+				match.Variables[name] = v.String()
+			default:
+				match.Variables[name] = strings.Join(v.List(), ",")
+			}
+		}
+		return match, true
 	}
-	return false
+	return nil, false
 }

@@ -297,21 +297,11 @@ func (sv *served) readResource(ctx context.Context, req *mcp.ReadResourceRequest
 }
 
 func (t *template) read(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	vals := t.tpl.Match(req.Params.URI)
-	if vals == nil {
+	// The module's own matching decides which of its templates the URI is
+	// read as, as `wasmgate call --resource` does.
+	match, ok := t.srv.mod.MatchResource(req.Params.URI)
+	if !ok || match == nil {
 		return nil, mcp.ResourceNotFoundError(req.Params.URI)
-	}
-	match := &abi.TemplateMatch{URITemplate: t.man.URITemplate, Variables: map[string]string{}}
-	for _, name := range t.tpl.Varnames() {
-		v := vals.Get(name)
-		if !v.Valid() {
-			continue
-		}
-		if v.T == uritemplate.ValueTypeString {
-			match.Variables[name] = v.String()
-		} else {
-			match.Variables[name] = strings.Join(v.List(), ",")
-		}
 	}
 	return t.srv.read(ctx, req, match)
 }

@@ -93,24 +93,40 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	gf.register(fs)
 	auditFile := fs.String("audit", "", "append a JSON line describing the call to `FILE`")
 	verbose := fs.Bool("v", false, "print the guest's log, progress and stderr to stderr")
+	resource := fs.String("resource", "", "read the resource at `URI` (one of the module's resources or a URI its templates match) instead of calling a tool")
+	prompt := fs.String("prompt", "", "get the prompt `NAME` instead of calling a tool; ARGS_JSON is an object of strings")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(pos) < 2 || len(pos) > 3 {
+	switch {
+	case *resource != "" && *prompt != "":
+		e.errorf("call: --resource and --prompt cannot be used together")
+		return exitUsage
+	case *resource != "" && len(pos) != 1:
+		e.errorf("call --resource URI needs exactly one module file; see 'wasmgate call -h'")
+		return exitUsage
+	case *prompt != "" && (len(pos) < 1 || len(pos) > 2):
+		e.errorf("call --prompt NAME needs a module file and optionally JSON arguments; see 'wasmgate call -h'")
+		return exitUsage
+	case *resource == "" && *prompt == "" && (len(pos) < 2 || len(pos) > 3):
 		e.errorf("call needs a module file, a tool name and optionally JSON arguments; see 'wasmgate call -h'")
 		return exitUsage
 	}
-	file, tool := pos[0], pos[1]
+	file, tool := pos[0], ""
+	argPos := 1
+	if *resource == "" && *prompt == "" {
+		tool, argPos = pos[1], 2
+	}
 	var argJSON []byte
-	if len(pos) == 3 {
-		if pos[2] == "-" {
+	if len(pos) > argPos {
+		if pos[argPos] == "-" {
 			if argJSON, err = io.ReadAll(io.LimitReader(e.stdin, 64<<20)); err != nil {
 				e.errorf("call: read arguments from stdin: %v", err)
 				return exitUsage
 			}
 		} else {
-			argJSON = []byte(pos[2])
+			argJSON = []byte(pos[argPos])
 		}
 		var obj map[string]any
 		if err := json.Unmarshal(argJSON, &obj); err != nil {
@@ -154,6 +170,13 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		e.errorf("call: %v", err)
 		return exitUsage
 	}
+	if *resource != "" || *prompt != "" {
+		c := runtime.Call{Limits: lf.limits().Or(mg.Limits), Grant: mg.Module}
+		if *verbose {
+			c.Events = stderrEvents{e.stderr}
+		}
+		return serveOnce(ctx, e, mod, c, *resource, *prompt, argJSON, auditLog, *verbose)
+	}
 	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: lf.limits().Or(mg.Limits), Grant: mg.Tools[tool]}
 	if *verbose {
 		c.Events = stderrEvents{e.stderr}
@@ -174,14 +197,8 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		}
 		return exitUsage
 	}
-	if *verbose && len(out.Stderr) > 0 {
-		if out.StderrDropped > 0 {
-			fmt.Fprintf(e.stderr, "[stderr: %d earlier bytes dropped]\n", out.StderrDropped)
-		}
-		fmt.Fprintf(e.stderr, "%s", out.Stderr)
-		if !strings.HasSuffix(string(out.Stderr), "\n") {
-			fmt.Fprintln(e.stderr)
-		}
+	if *verbose {
+		printStderr(e, out)
 	}
 	if err := writeJSON(e.stdout, out.Result); err != nil {
 		e.errorf("call: write result: %v", err)
@@ -196,4 +213,87 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		return exitToolError
 	}
 	return exitOK
+}
+
+// printStderr shows the guest's stderr, for -v.
+func printStderr(e *env, out *runtime.Outcome) {
+	if len(out.Stderr) == 0 {
+		return
+	}
+	if out.StderrDropped > 0 {
+		fmt.Fprintf(e.stderr, "[stderr: %d earlier bytes dropped]\n", out.StderrDropped)
+	}
+	fmt.Fprintf(e.stderr, "%s", out.Stderr)
+	if !strings.HasSuffix(string(out.Stderr), "\n") {
+		fmt.Fprintln(e.stderr)
+	}
+}
+
+// serveOnce reads a resource or gets a prompt of mod, as a client's
+// resources/read or prompts/get would, and prints the result.
+func serveOnce(ctx context.Context, e *env, mod *runtime.Module, c runtime.Call, uri, prompt string, argJSON []byte, auditLog *audit.Log, verbose bool) int {
+	var out *runtime.Outcome
+	var err error
+	method, name := abi.MethodResourcesRead, uri
+	if uri != "" {
+		match, ok := mod.MatchResource(uri)
+		if !ok {
+			var have []string
+			for _, r := range mod.Manifest().Resources {
+				have = append(have, r.URI)
+			}
+			for _, t := range mod.Manifest().ResourceTemplates {
+				have = append(have, t.URITemplate)
+			}
+			e.errorf("module %s serves no resource %s; it has: %s", mod.Name(), uri, orNone(have))
+			return exitUsage
+		}
+		out, err = mod.ReadResource(ctx, uri, match, c)
+	} else {
+		method, name = abi.MethodPromptsGet, prompt
+		args := map[string]string{}
+		if len(argJSON) > 0 {
+			if err := json.Unmarshal(argJSON, &args); err != nil {
+				e.errorf("call: prompt arguments must be a JSON object of strings, e.g. '{\"who\":\"Ada\"}': %v", err)
+				return exitUsage
+			}
+		}
+		out, err = mod.GetPrompt(ctx, prompt, args, c)
+		if errors.Is(err, runtime.ErrUnknownPrompt) {
+			var have []string
+			for _, p := range mod.Manifest().Prompts {
+				have = append(have, p.Name)
+			}
+			e.errorf("%v; it has: %s", err, orNone(have))
+			return exitUsage
+		}
+	}
+	if err != nil {
+		e.errorf("%v", err)
+		return exitUsage
+	}
+	auditLog.Record(audit.EntryForRequest("cli", mod, method, name, out))
+	if verbose {
+		printStderr(e, out)
+	}
+	if out.Err != nil {
+		e.errorf("%s [%s]", out.Err.Error(), out.Err.Kind)
+		return exitToolError
+	}
+	var res any = out.Resource
+	if out.Prompt != nil {
+		res = out.Prompt
+	}
+	if err := writeJSON(e.stdout, res); err != nil {
+		e.errorf("call: write result: %v", err)
+		return exitToolError
+	}
+	return exitOK
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
 }
