@@ -1,11 +1,25 @@
-// Package server serves the tools of wasmgate modules to MCP clients through
-// the official Go SDK, github.com/modelcontextprotocol/go-sdk.
+// Package server serves wasmgate modules to MCP clients through the
+// official Go SDK, github.com/modelcontextprotocol/go-sdk: their tools,
+// resources, resource templates, prompts and completions.
 //
-// [Add] registers every tool of every module on an existing *mcp.Server, so a
-// Go program that already serves its own tools adds sandboxed ones in a few
-// lines; [New] creates a server and adds them. The server then runs on any
-// go-sdk transport: stdio, streamable HTTP, the legacy SSE transport or in
-// memory.
+// [Add] registers everything every module declares on an existing
+// *mcp.Server, so a Go program that already serves its own tools adds
+// sandboxed ones in a few lines; [New] creates a server and adds them. The
+// server then runs on any go-sdk transport: stdio, streamable HTTP, the
+// legacy SSE transport or in memory. Completions and resource subscriptions
+// need handlers in the server's options, which New sets: with Add, set
+// mcp.ServerOptions.CompletionHandler, SubscribeHandler and
+// UnsubscribeHandler to the Registry's Complete, Subscribe and Unsubscribe
+// (the Registry can be assigned after the server is created). Over HTTP,
+// [ByRevision] serves clients of MCP 2026-07-28 (stateless) and of earlier
+// revisions (sessions) on one URL.
+//
+// # Questions for the client
+//
+// A guest's sample, elicit and ask (package host/client) reach the client
+// as requests on the call's session up to protocol 2025-11-25, and as an
+// input-required result from 2026-07-28 on, after which the guest runs
+// again with the answers (abi/ABI.md describes the replay).
 //
 //	rt, err := runtime.New(ctx, nil)
 //	...
