@@ -88,7 +88,7 @@ func TestMarkdown(t *testing.T) {
 
 // TestSDKArguments checks the JSON reader: escapes, UTF-8, numbers, nested fields.
 func TestSDKArguments(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓","i":-42e1,"b":true,"d":0.1,
 		"user":{"address":{"city":"Z\u00fcrich"}},"list":[1,{"k":[2]},"x"],"n":null}`, nil)
 	want := map[string]any{
@@ -126,7 +126,7 @@ func TestSDKArguments(t *testing.T) {
 }
 
 func TestSDKLogAndProgress(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "events", `{"message":"h\u00e9llo"}`, nil)
 	if res.IsError || res.Text != "logged" {
 		t.Fatalf("events = %+v", res)
@@ -140,7 +140,7 @@ func TestSDKLogAndProgress(t *testing.T) {
 }
 
 func TestSDKKV(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
 	got, _ := json.Marshal(res.Structured)
 	want := `{"delete":{"held":"","name":"ok","status":0},` +
@@ -175,7 +175,7 @@ func mustJSON(v any) []byte {
 }
 
 func TestSDKSecret(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
 	if res := guesttest.Call(t, m, "secret", `{"name":"TOKEN"}`, g); res.IsError || res.Text != "secret TOKEN has 12 bytes" {
 		t.Errorf("granted secret = %+v", res)
@@ -192,7 +192,7 @@ func TestSDKHTTP(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true}}
 	res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
 	if res.IsError || res.Text != "HTTP 418" || res.Structured["body"] != "hello \"/p\" ✓" {
@@ -209,7 +209,7 @@ func TestSDKHTTP(t *testing.T) {
 // surrogate pairs) and checks that the SDK decodes and re-encodes each
 // exactly.
 func TestSDKStringsRoundTrip(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pool := []rune{0, 1, 0x1f, '"', '\\', '/', 'a', ' ', 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff}
 	for i := 0; i < 100; i++ {

@@ -24,9 +24,13 @@ WG_IMPORT("kv_set") extern int32_t wg__kv_set(const char *k, int32_t kn, const v
 WG_IMPORT("kv_delete") extern int32_t wg__kv_delete(const char *k, int32_t kn);
 WG_IMPORT("kv_list") extern int32_t wg__kv_list(const char *p, int32_t pn, const char *a, int32_t an);
 WG_IMPORT("secret_get") extern int32_t wg__secret_get(const char *p, int32_t n);
+WG_IMPORT("resource_updated") extern int32_t wg__resource_updated(const char *p, int32_t n);
+WG_IMPORT("sample") extern int32_t wg__sample(const char *p, int32_t n);
+WG_IMPORT("elicit") extern int32_t wg__elicit(const char *p, int32_t n);
+WG_IMPORT("ask") extern int32_t wg__ask(const char *p, int32_t n);
 
 #define MAX_DEPTH 128
-#define MAX_TOOLS 64
+#define MAX_HANDLERS 128
 
 /* ---------- buffers ---------- */
 
@@ -657,78 +661,91 @@ void wg_base64_encode(wg_buf *out, const void *data, size_t n) {
 
 /* ---------- calls ---------- */
 
+enum { M_TOOL, M_READ, M_PROMPT, M_COMPLETE, M_OTHER };
+enum { H_TOOL, H_RESOURCE, H_TEMPLATE, H_PROMPT, H_COMPLETION };
+
 struct wg_call {
-	const char *name;
-	wg_value envelope, arguments, meta;
-	wg_buf content;    /* the content items, comma separated */
+	int method;
+	wg_buf method_name, name, tpl, arg_name, arg_value;
+	wg_value envelope, arguments, meta, client;
+	wg_buf content;    /* the result's items, comma separated: content items, messages, contents or values */
 	wg_buf structured; /* structuredContent, or empty */
-	int is_error;
+	wg_buf description;
+	wg_buf message; /* the error message, outside tools/call */
+	int is_error, code, role, has_more;
+	long long total;
 };
 
 static struct {
+	int kind;
 	const char *name;
 	wg_handler h;
-} tools[MAX_TOOLS];
-static int ntools;
+} handlers[MAX_HANDLERS];
+static int nhandlers;
 
-void wg_tool(const char *name, wg_handler h) {
-	if (ntools == MAX_TOOLS) {
-		static const char msg[] = "wg_tool: too many tools\n";
+static void add_handler(int kind, const char *name, wg_handler h) {
+	if (nhandlers == MAX_HANDLERS) {
+		static const char msg[] = "wasmgate SDK: too many handlers (at most 128): serve fewer tools, resources or prompts per module\n";
 		write(2, msg, sizeof msg - 1);
 		_Exit(1);
 	}
-	tools[ntools].name = name;
-	tools[ntools].h = h;
-	ntools++;
+	handlers[nhandlers].kind = kind;
+	handlers[nhandlers].name = name;
+	handlers[nhandlers].h = h;
+	nhandlers++;
 }
 
-const char *wg_tool_name(wg_call *c) { return c->name; }
+void wg_tool(const char *name, wg_handler h) { add_handler(H_TOOL, name, h); }
+void wg_resource(const char *uri, wg_handler h) { add_handler(H_RESOURCE, uri, h); }
+void wg_resource_template(const char *uri_template, wg_handler h) { add_handler(H_TEMPLATE, uri_template, h); }
+void wg_prompt(const char *name, wg_handler h) { add_handler(H_PROMPT, name, h); }
+void wg_completion(const char *ref, wg_handler h) { add_handler(H_COMPLETION, ref, h); }
+
+/* str returns a buffer's string, "" when nothing was written. */
+static const char *str(const wg_buf *b) { return b->p ? b->p : ""; }
+
+const char *wg_method(wg_call *c) { return str(&c->method_name); }
+const char *wg_name(wg_call *c) { return str(&c->name); }
+const char *wg_tool_name(wg_call *c) { return str(&c->name); }
+const char *wg_template(wg_call *c) { return c->tpl.p; }
+const char *wg_completion_arg(wg_call *c) { return str(&c->arg_name); }
+const char *wg_completion_partial(wg_call *c) { return str(&c->arg_value); }
 wg_value wg_arguments(wg_call *c) { return c->arguments; }
 wg_value wg_meta(wg_call *c) { return c->meta; }
 wg_value wg_envelope(wg_call *c) { return c->envelope; }
+wg_value wg_client(wg_call *c) { return c->client; }
 int wg_failed(wg_call *c) { return c->is_error; }
 
-void wg_text(wg_call *c, const char *s, size_t n) {
-	if (c->content.len)
-		wg_buf_putc(&c->content, ',');
-	wg_buf_puts(&c->content, "{\"type\":\"text\",\"text\":");
-	wg_json_string(&c->content, s, n);
-	wg_buf_putc(&c->content, '}');
+int wg_client_has(wg_call *c, const char *capability) {
+	wg_kind k = wg_kind_of(wg_get(wg_get(c->client, "capabilities"), capability));
+	return k != WG_MISSING && k != WG_NULL;
 }
 
-void wg_text_s(wg_call *c, const char *s) { wg_text(c, s, strlen(s)); }
-
-void wg_textf(wg_call *c, const char *fmt, ...) {
-	wg_buf b = {0};
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	wg_text(c, b.p, b.len);
-	wg_buf_free(&b);
+/* noun names what the request serves, for messages. */
+static const char *noun(wg_call *c) {
+	switch (c->method) {
+	case M_READ: return c->tpl.p ? "resource template" : "resource";
+	case M_PROMPT: return "prompt";
+	case M_COMPLETE: return "completion";
+	default: return "tool";
+	}
 }
 
-void wg_image(wg_call *c, const void *data, size_t n, const char *mime_type) {
-	if (c->content.len)
-		wg_buf_putc(&c->content, ',');
-	wg_buf_puts(&c->content, "{\"type\":\"image\",\"mimeType\":");
-	wg_json_string_s(&c->content, mime_type);
-	wg_buf_puts(&c->content, ",\"data\":\"");
-	wg_base64_encode(&c->content, data, n);
-	wg_buf_puts(&c->content, "\"}");
-}
-
-void wg_structured(wg_call *c, const char *json, size_t n) {
-	wg_buf_reset(&c->structured);
-	wg_buf_put(&c->structured, json, n);
-}
-
-void wg_error_n(wg_call *c, const char *msg, size_t n) {
-	wg_buf_reset(&c->content);
-	wg_buf_reset(&c->structured);
-	wg_text(c, msg, n);
+/* set_error sets the call's error: an isError result in a tools/call, {"error": ...} otherwise. */
+static void set_error(wg_call *c, int code, const char *msg, size_t n) {
+	if (c->method == M_TOOL) {
+		wg_buf_reset(&c->content);
+		wg_buf_reset(&c->structured);
+		wg_text(c, msg, n);
+	} else {
+		wg_buf_reset(&c->message);
+		wg_buf_put(&c->message, msg, n);
+		c->code = code;
+	}
 	c->is_error = 1;
 }
+
+void wg_error_n(wg_call *c, const char *msg, size_t n) { set_error(c, WG_ERR_INTERNAL, msg ? msg : "", msg ? n : 0); }
 
 void wg_error(wg_call *c, const char *fmt, ...) {
 	wg_buf b = {0};
@@ -736,11 +753,208 @@ void wg_error(wg_call *c, const char *fmt, ...) {
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	wg_error_n(c, b.p ? b.p : "", b.len);
+	set_error(c, WG_ERR_INTERNAL, str(&b), b.len);
 	wg_buf_free(&b);
 }
 
-/* arg_error sets "argument "NAME" must be WHAT" or the missing-argument error. */
+void wg_fail(wg_call *c, int code, const char *fmt, ...) {
+	wg_buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	set_error(c, code, str(&b), b.len);
+	wg_buf_free(&b);
+}
+
+/*
+ * allowed checks that writer fn may be used in this request: it belongs to
+ * the methods in mask (bits of M_*), described by what. Otherwise the call
+ * fails naming the writer.
+ */
+static int allowed(wg_call *c, const char *fn, int mask, const char *what) {
+	if (mask & (1 << c->method))
+		return 1;
+	wg_buf m = {0};
+	wg_buf_printf(&m, "%s is for %s, not for a %s request: see wasmgate.h", fn, what, str(&c->method_name));
+	set_error(c, WG_ERR_INTERNAL, m.p, m.len);
+	wg_buf_free(&m);
+	return 0;
+}
+
+#define CONTENT_METHODS ((1 << M_TOOL) | (1 << M_PROMPT))
+#define CONTENT_WHAT "tools/call and prompts/get results"
+
+/* item_begin opens a content item of type (and in a prompt, its message); item_end closes it. */
+static void item_begin(wg_call *c, const char *type) {
+	if (c->content.len)
+		wg_buf_putc(&c->content, ',');
+	if (c->method == M_PROMPT)
+		wg_buf_puts(&c->content, c->role == WG_ASSISTANT ? "{\"role\":\"assistant\",\"content\":" : "{\"role\":\"user\",\"content\":");
+	wg_buf_puts(&c->content, "{\"type\":\"");
+	wg_buf_puts(&c->content, type);
+	wg_buf_putc(&c->content, '"');
+}
+
+static void item_end(wg_call *c) {
+	wg_buf_putc(&c->content, '}');
+	if (c->method == M_PROMPT)
+		wg_buf_putc(&c->content, '}');
+}
+
+/* field appends ,"name":"value" (value a JSON string; nothing when value is NULL). */
+static void field(wg_buf *b, const char *name, const char *value, size_t n) {
+	if (!value)
+		return;
+	wg_buf_printf(b, ",\"%s\":", name);
+	wg_json_string(b, value, n);
+}
+
+static void field_s(wg_buf *b, const char *name, const char *value) { field(b, name, value, value ? strlen(value) : 0); }
+
+static void field_base64(wg_buf *b, const char *name, const void *data, size_t n) {
+	wg_buf_printf(b, ",\"%s\":\"", name);
+	wg_base64_encode(b, data, n);
+	wg_buf_putc(b, '"');
+}
+
+void wg_text(wg_call *c, const char *s, size_t n) {
+	if (!allowed(c, "wg_text", CONTENT_METHODS, CONTENT_WHAT))
+		return;
+	item_begin(c, "text");
+	field(&c->content, "text", s ? s : "", s ? n : 0);
+	item_end(c);
+}
+
+void wg_text_s(wg_call *c, const char *s) { wg_text(c, s, s ? strlen(s) : 0); }
+
+void wg_textf(wg_call *c, const char *fmt, ...) {
+	wg_buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	wg_text(c, str(&b), b.len);
+	wg_buf_free(&b);
+}
+
+static void media(wg_call *c, const char *fn, const char *type, const void *data, size_t n, const char *mime_type) {
+	if (!allowed(c, fn, CONTENT_METHODS, CONTENT_WHAT))
+		return;
+	item_begin(c, type);
+	field_s(&c->content, "mimeType", mime_type ? mime_type : "");
+	field_base64(&c->content, "data", data, n);
+	item_end(c);
+}
+
+void wg_image(wg_call *c, const void *data, size_t n, const char *mime_type) { media(c, "wg_image", "image", data, n, mime_type); }
+void wg_audio(wg_call *c, const void *data, size_t n, const char *mime_type) { media(c, "wg_audio", "audio", data, n, mime_type); }
+
+/* resource_contents appends the members of a resource contents object after "uri". */
+static void resource_contents(wg_buf *b, const char *uri, const char *mime_type, int blob, const void *data, size_t n) {
+	wg_buf_puts(b, "\"uri\":");
+	wg_json_string_s(b, uri);
+	field_s(b, "mimeType", mime_type);
+	if (blob)
+		field_base64(b, "blob", data, n);
+	else
+		field(b, "text", data ? data : "", data ? n : 0);
+}
+
+static void embedded(wg_call *c, const char *fn, const char *uri, const char *mime_type, int blob, const void *data, size_t n) {
+	if (!allowed(c, fn, CONTENT_METHODS, CONTENT_WHAT))
+		return;
+	item_begin(c, "resource");
+	wg_buf_puts(&c->content, ",\"resource\":{");
+	resource_contents(&c->content, uri, mime_type, blob, data, n);
+	wg_buf_putc(&c->content, '}');
+	item_end(c);
+}
+
+void wg_embedded_text(wg_call *c, const char *uri, const char *mime_type, const char *text, size_t n) {
+	embedded(c, "wg_embedded_text", uri, mime_type, 0, text, n);
+}
+
+void wg_embedded_blob(wg_call *c, const char *uri, const char *mime_type, const void *data, size_t n) {
+	embedded(c, "wg_embedded_blob", uri, mime_type, 1, data, n);
+}
+
+void wg_resource_link(wg_call *c, const char *uri, const char *name, const char *mime_type, const char *description) {
+	if (!allowed(c, "wg_resource_link", CONTENT_METHODS, CONTENT_WHAT))
+		return;
+	item_begin(c, "resource_link");
+	field_s(&c->content, "uri", uri ? uri : "");
+	field_s(&c->content, "name", name ? name : "");
+	field_s(&c->content, "mimeType", mime_type);
+	field_s(&c->content, "description", description);
+	item_end(c);
+}
+
+void wg_structured(wg_call *c, const char *json, size_t n) {
+	if (!allowed(c, "wg_structured", 1 << M_TOOL, "tools/call results"))
+		return;
+	wg_buf_reset(&c->structured);
+	wg_buf_put(&c->structured, json, n);
+}
+
+void wg_role(wg_call *c, int role) {
+	if (allowed(c, "wg_role", 1 << M_PROMPT, "prompts/get results"))
+		c->role = role;
+}
+
+void wg_description(wg_call *c, const char *s) {
+	if (!allowed(c, "wg_description", 1 << M_PROMPT, "prompts/get results"))
+		return;
+	wg_buf_reset(&c->description);
+	wg_json_string_s(&c->description, s);
+}
+
+static void contents(wg_call *c, const char *fn, const char *uri, const char *mime_type, int blob, const void *data, size_t n) {
+	if (!allowed(c, fn, 1 << M_READ, "resources/read results"))
+		return;
+	if (c->content.len)
+		wg_buf_putc(&c->content, ',');
+	wg_buf_putc(&c->content, '{');
+	resource_contents(&c->content, uri ? uri : str(&c->name), mime_type, blob, data, n);
+	wg_buf_putc(&c->content, '}');
+}
+
+void wg_contents_text(wg_call *c, const char *uri, const char *mime_type, const char *text, size_t n) {
+	contents(c, "wg_contents_text", uri, mime_type, 0, text, n);
+}
+
+void wg_contents_blob(wg_call *c, const char *uri, const char *mime_type, const void *data, size_t n) {
+	contents(c, "wg_contents_blob", uri, mime_type, 1, data, n);
+}
+
+void wg_completion_add(wg_call *c, const char *value) {
+	if (!allowed(c, "wg_completion_add", 1 << M_COMPLETE, "completion/complete results"))
+		return;
+	if (c->content.len)
+		wg_buf_putc(&c->content, ',');
+	wg_json_string_s(&c->content, value);
+}
+
+int wg_completion_match(wg_call *c, const char *const *values) {
+	size_t plen = c->arg_value.len;
+	int added = 0;
+	for (const char *const *v = values; *v; v++) {
+		if (strncmp(*v, str(&c->arg_value), plen) == 0 && strlen(*v) >= plen) {
+			wg_completion_add(c, *v);
+			added++;
+		}
+	}
+	return added;
+}
+
+void wg_completion_total(wg_call *c, long long total, int has_more) {
+	if (!allowed(c, "wg_completion_total", 1 << M_COMPLETE, "completion/complete results"))
+		return;
+	c->total = total;
+	c->has_more = has_more != 0;
+}
+
+/* arg_check sets "argument "NAME" must be WHAT" or the missing-argument error. */
 static int arg_check(wg_call *c, const char *name, wg_value v, int required, const char *what, int ok) {
 	if (!v.start || (wg_kind_of(v) == WG_NULL && !required)) {
 		if (!required)
@@ -749,7 +963,7 @@ static int arg_check(wg_call *c, const char *name, wg_value v, int required, con
 		wg_buf_puts(&m, "missing required argument ");
 		wg_json_string_s(&m, name);
 		wg_buf_printf(&m, " (%s)", what);
-		wg_error_n(c, m.p, m.len);
+		set_error(c, WG_ERR_INVALID_PARAMS, m.p, m.len);
 		wg_buf_free(&m);
 		return -1;
 	}
@@ -759,7 +973,7 @@ static int arg_check(wg_call *c, const char *name, wg_value v, int required, con
 	wg_buf_puts(&m, "argument ");
 	wg_json_string_s(&m, name);
 	wg_buf_printf(&m, " must be %s", what);
-	wg_error_n(c, m.p, m.len);
+	set_error(c, WG_ERR_INVALID_PARAMS, m.p, m.len);
 	wg_buf_free(&m);
 	return -1;
 }
@@ -799,7 +1013,7 @@ int wg_args_only(wg_call *c, const char *const *names) {
 		wg_buf m = {0};
 		wg_buf_puts(&m, "unknown argument ");
 		wg_json_string(&m, k.p, k.len);
-		wg_buf_puts(&m, ": this tool takes ");
+		wg_buf_printf(&m, ": this %s takes ", noun(c));
 		if (!names[0])
 			wg_buf_puts(&m, "no arguments");
 		for (const char *const *n = names; *n; n++) {
@@ -809,7 +1023,7 @@ int wg_args_only(wg_call *c, const char *const *names) {
 				wg_buf_puts(&m, n[1] ? ", " : " and ");
 			wg_json_string_s(&m, *n);
 		}
-		wg_error_n(c, m.p, m.len);
+		set_error(c, WG_ERR_INVALID_PARAMS, m.p, m.len);
 		wg_buf_free(&m);
 		status = -1;
 		break;
@@ -843,16 +1057,86 @@ static int write_all(int fd, const char *p, size_t n) {
 	return 0;
 }
 
+/* get_string decodes v, a JSON string, into out (reset first); 0 if v is not a string. */
+static int get_string(wg_value v, wg_buf *out) {
+	wg_buf_reset(out);
+	return wg_string(v, out);
+}
+
+/* same reports whether b holds exactly the NUL-terminated s. */
+static int same(const wg_buf *b, const char *s) { return s && strlen(s) == b->len && memcmp(str(b), s, b->len) == 0; }
+
+static wg_handler find(int kind, const wg_buf *name) {
+	for (int i = 0; i < nhandlers; i++)
+		if (handlers[i].kind == kind && same(name, handlers[i].name))
+			return handlers[i].h;
+	return NULL;
+}
+
+/* object_or_empty returns v when it is an object, {} when it is missing or null, and a missing value otherwise. */
+static wg_value object_or_empty(wg_value v) {
+	static const char empty[] = "{}";
+	wg_kind k = wg_kind_of(v);
+	if (k == WG_MISSING || k == WG_NULL) {
+		v.start = empty;
+		v.end = empty + 2;
+	} else if (k != WG_OBJECT) {
+		v.start = v.end = NULL;
+	}
+	return v;
+}
+
+/* no_handler fails a request that no registered handler serves. */
+static void no_handler(wg_call *c, int kind, const char *register_fn) {
+	wg_buf m = {0};
+	const wg_buf *name = kind == H_TEMPLATE ? &c->tpl : &c->name;
+	wg_buf_printf(&m, "unknown %s ", noun(c));
+	wg_json_string(&m, name->p, name->len);
+	if (kind == H_TOOL) {
+		wg_buf_puts(&m, ": this module has ");
+		int n = 0, total = 0;
+		for (int i = 0; i < nhandlers; i++)
+			total += handlers[i].kind == H_TOOL;
+		for (int i = 0; i < nhandlers; i++) {
+			if (handlers[i].kind != H_TOOL)
+				continue;
+			if (n)
+				wg_buf_puts(&m, n == total - 1 ? " and " : ", ");
+			wg_buf_puts(&m, handlers[i].name);
+			n++;
+		}
+		if (!total)
+			wg_buf_puts(&m, "no tools");
+	} else {
+		wg_buf_printf(&m, ": the module declares it but registers no handler; call %s(", register_fn);
+		wg_json_string(&m, name->p, name->len);
+		wg_buf_puts(&m, ", handler) before wg_main");
+	}
+	set_error(c, WG_ERR_INTERNAL, m.p, m.len);
+	wg_buf_free(&m);
+}
+
 static void dispatch(wg_call *c, const char *in, size_t n) {
 	if (!wg_json_parse(in, n, &c->envelope) || wg_kind_of(c->envelope) != WG_OBJECT) {
 		wg_error(c, "the request is not a single JSON object");
 		return;
 	}
-	wg_buf s = {0};
-	int ok = wg_string(wg_get(c->envelope, "method"), &s) && strcmp(s.p, "tools/call") == 0;
-	wg_buf_free(&s);
-	if (!ok) {
-		wg_error(c, "unsupported method: this module only serves tools/call");
+	if (!get_string(wg_get(c->envelope, "method"), &c->method_name)) {
+		wg_error(c, "the request has no method");
+		return;
+	}
+	static const char *const methods[] = {"tools/call", "resources/read", "prompts/get", "completion/complete"};
+	c->method = M_OTHER;
+	for (int i = 0; i < 4; i++)
+		if (same(&c->method_name, methods[i]))
+			c->method = i;
+	if (c->method == M_OTHER) {
+		wg_buf m = {0};
+		wg_buf_puts(&m, "unsupported method ");
+		wg_json_string(&m, c->method_name.p, c->method_name.len);
+		wg_buf_puts(&m, ": this SDK serves tools/call, resources/read, prompts/get and completion/complete");
+		set_error(c, WG_ERR_INTERNAL, m.p, m.len);
+		wg_buf_free(&m);
 		return;
 	}
 	wg_value params = wg_get(c->envelope, "params");
@@ -860,61 +1144,137 @@ static void dispatch(wg_call *c, const char *in, size_t n) {
 		wg_error(c, "the request has no params object");
 		return;
 	}
-	wg_buf name = {0};
-	if (!wg_string(wg_get(params, "name"), &name)) {
-		wg_error(c, "the request has no tool name (params.name)");
-		return;
-	}
-	c->name = name.p;
-	c->arguments = wg_get(params, "arguments");
 	c->meta = wg_get(params, "_meta");
-	wg_kind ak = wg_kind_of(c->arguments);
-	if (ak == WG_MISSING || ak == WG_NULL) {
-		static const char empty[] = "{}";
-		c->arguments.start = empty;
-		c->arguments.end = empty + 2;
-	} else if (ak != WG_OBJECT) {
+	c->client = wg_get(c->envelope, "client");
+	wg_value args = wg_get(params, "arguments");
+	wg_handler h = NULL;
+	switch (c->method) {
+	case M_TOOL:
+		if (!get_string(wg_get(params, "name"), &c->name)) {
+			wg_error(c, "the request has no tool name (params.name)");
+			return;
+		}
+		h = find(H_TOOL, &c->name);
+		break;
+	case M_READ: {
+		if (!get_string(wg_get(params, "uri"), &c->name)) {
+			wg_error(c, "the request has no resource URI (params.uri)");
+			return;
+		}
+		wg_value tpl = wg_get(c->envelope, "template");
+		args.start = args.end = NULL;
+		if (wg_kind_of(tpl) == WG_OBJECT) {
+			if (!get_string(wg_get(tpl, "uriTemplate"), &c->tpl)) {
+				wg_error(c, "the request's template has no uriTemplate");
+				return;
+			}
+			args = wg_get(tpl, "variables");
+			h = find(H_TEMPLATE, &c->tpl);
+		} else {
+			h = find(H_RESOURCE, &c->name);
+		}
+		break;
+	}
+	case M_PROMPT:
+		if (!get_string(wg_get(params, "name"), &c->name)) {
+			wg_error(c, "the request has no prompt name (params.name)");
+			return;
+		}
+		h = find(H_PROMPT, &c->name);
+		break;
+	case M_COMPLETE: {
+		wg_value ref = wg_get(params, "ref");
+		if (!get_string(wg_get(ref, "name"), &c->name) && !get_string(wg_get(ref, "uri"), &c->name)) {
+			wg_error(c, "the request has no ref (params.ref.name or params.ref.uri)");
+			return;
+		}
+		if (!get_string(wg_getp(params, "argument.name"), &c->arg_name)) {
+			wg_error(c, "the request has no argument name (params.argument.name)");
+			return;
+		}
+		get_string(wg_getp(params, "argument.value"), &c->arg_value);
+		wg_buf_put(&c->arg_value, "", 0);
+		args = wg_getp(params, "context.arguments");
+		h = find(H_COMPLETION, &c->name);
+		for (int i = 0; !h && i < nhandlers; i++)
+			if (handlers[i].kind == H_COMPLETION && !handlers[i].name)
+				h = handlers[i].h;
+		break;
+	}
+	}
+	c->arguments = object_or_empty(args);
+	if (!c->arguments.start) {
 		wg_error(c, "arguments must be a JSON object");
 		return;
 	}
-	wg_log_n(WG_DEBUG, name.p, name.len);
-	for (int i = 0; i < ntools; i++) {
-		if (strcmp(tools[i].name, name.p) == 0 && strlen(name.p) == name.len) {
-			tools[i].h(c);
-			return;
+	wg_log_n(WG_DEBUG, c->name.p, c->name.len);
+	if (h) {
+		h(c);
+		return;
+	}
+	switch (c->method) {
+	case M_TOOL: no_handler(c, H_TOOL, "wg_tool"); break;
+	case M_READ: no_handler(c, c->tpl.p ? H_TEMPLATE : H_RESOURCE, c->tpl.p ? "wg_resource_template" : "wg_resource"); break;
+	case M_PROMPT: no_handler(c, H_PROMPT, "wg_prompt"); break;
+	default: break; /* a completion nobody handles has no values */
+	}
+}
+
+/* result writes the call's result, as its method wants it, to out. */
+static void result(wg_call *c, wg_buf *out) {
+	if (c->is_error && c->method != M_TOOL) {
+		wg_buf_printf(out, "{\"error\":{\"code\":%d,\"message\":", c->code);
+		wg_json_string(out, c->message.p, c->message.len);
+		wg_buf_puts(out, "}}\n");
+		return;
+	}
+	switch (c->method) {
+	case M_READ:
+		wg_buf_puts(out, "{\"contents\":[");
+		wg_buf_put(out, str(&c->content), c->content.len);
+		wg_buf_puts(out, "]}\n");
+		return;
+	case M_PROMPT:
+		wg_buf_putc(out, '{');
+		if (c->description.len) {
+			wg_buf_puts(out, "\"description\":");
+			wg_buf_put(out, c->description.p, c->description.len);
+			wg_buf_putc(out, ',');
 		}
+		wg_buf_puts(out, "\"messages\":[");
+		wg_buf_put(out, str(&c->content), c->content.len);
+		wg_buf_puts(out, "]}\n");
+		return;
+	case M_COMPLETE:
+		wg_buf_puts(out, "{\"completion\":{\"values\":[");
+		wg_buf_put(out, str(&c->content), c->content.len);
+		wg_buf_putc(out, ']');
+		if (c->total >= 0)
+			wg_buf_printf(out, ",\"total\":%lld", c->total);
+		wg_buf_puts(out, c->has_more ? ",\"hasMore\":true}}\n" : ",\"hasMore\":false}}\n");
+		return;
 	}
-	wg_buf m = {0};
-	wg_buf_puts(&m, "unknown tool ");
-	wg_json_string(&m, name.p, name.len);
-	wg_buf_puts(&m, ": this module has ");
-	for (int i = 0; i < ntools; i++) {
-		if (i)
-			wg_buf_puts(&m, i == ntools - 1 ? " and " : ", ");
-		wg_buf_puts(&m, tools[i].name);
+	wg_buf_puts(out, "{\"content\":[");
+	wg_buf_put(out, str(&c->content), c->content.len);
+	wg_buf_putc(out, ']');
+	if (c->structured.len) {
+		wg_buf_puts(out, ",\"structuredContent\":");
+		wg_buf_put(out, c->structured.p, c->structured.len);
 	}
-	wg_error_n(c, m.p, m.len);
-	wg_buf_free(&m);
+	wg_buf_puts(out, c->is_error ? ",\"isError\":true}\n" : ",\"isError\":false}\n");
 }
 
 int wg_main(void) {
 	wg_buf in = {0}, out = {0};
 	wg_call c;
 	memset(&c, 0, sizeof c);
-	c.name = "";
+	c.method = M_TOOL;
+	c.total = -1;
 	if (read_all(0, &in) < 0)
 		wg_error(&c, "could not read the request from stdin");
 	else
-		dispatch(&c, in.p ? in.p : "", in.len);
-	wg_buf_puts(&out, "{\"content\":[");
-	if (c.content.len)
-		wg_buf_put(&out, c.content.p, c.content.len);
-	wg_buf_putc(&out, ']');
-	if (c.structured.len) {
-		wg_buf_puts(&out, ",\"structuredContent\":");
-		wg_buf_put(&out, c.structured.p, c.structured.len);
-	}
-	wg_buf_puts(&out, c.is_error ? ",\"isError\":true}\n" : ",\"isError\":false}\n");
+		dispatch(&c, str(&in), in.len);
+	result(&c, &out);
 	return write_all(1, out.p, out.len) < 0 ? 1 : 0;
 }
 
@@ -993,3 +1353,13 @@ int wg_kv_list(const char *prefix, size_t plen, const char *after, size_t alen, 
 int wg_secret_get(const char *name, wg_buf *out) {
 	return take(wg__secret_get(name, (int32_t)strlen(name)), out);
 }
+
+int wg_resource_updated(const char *uri, wg_buf *out) {
+	return take(wg__resource_updated(uri ? uri : "", uri ? (int32_t)strlen(uri) : 0), out);
+}
+
+int wg_sample(const char *req, size_t n, wg_buf *out) { return take(wg__sample(req ? req : "", (int32_t)n), out); }
+
+int wg_elicit(const char *req, size_t n, wg_buf *out) { return take(wg__elicit(req ? req : "", (int32_t)n), out); }
+
+int wg_ask(const char *req, size_t n, wg_buf *out) { return take(wg__ask(req ? req : "", (int32_t)n), out); }
