@@ -85,7 +85,7 @@ func TestCounter(t *testing.T) {
 // TestSDKArguments checks the JSON value type: escapes, UTF-8, numbers,
 // nested fields, and that serializing and parsing again gives the same value.
 func TestSDKArguments(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "args", `{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x✓\u0001","i":-42e1,"b":true,"d":0.5,
 		"user":{"address":{"city":"Z\u00fcrich"}},"list":[1,{"k":[2.5e-3]},"x"],"n":null}`, nil)
 	want := map[string]any{
@@ -124,7 +124,7 @@ func TestSDKArguments(t *testing.T) {
 }
 
 func TestSDKLogAndProgress(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "events", `{"message":"h\u00e9llo"}`, nil)
 	if res.IsError || res.Text != "logged" {
 		t.Fatalf("events = %+v", res)
@@ -138,7 +138,7 @@ func TestSDKLogAndProgress(t *testing.T) {
 }
 
 func TestSDKKV(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
 	var g map[string]map[string]any
 	json.Unmarshal(mustJSON(res.Structured), &g)
@@ -172,7 +172,7 @@ func mustJSON(v any) []byte {
 }
 
 func TestSDKSecret(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
 	if res := guesttest.Call(t, m, "secret", `{"name":"TOKEN"}`, g); res.IsError || res.Text != "secret TOKEN has 12 bytes" {
 		t.Errorf("granted secret = %+v", res)
@@ -195,7 +195,7 @@ func TestSDKHTTP(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true}}
 	res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
 	if res.IsError || res.Text != "HTTP 418" || res.Structured["body"] != "hello \"/p\" ✓" ||
@@ -212,7 +212,7 @@ func TestSDKHTTP(t *testing.T) {
 // surrogate pairs) and checks that the SDK decodes and re-encodes each
 // exactly.
 func TestSDKStringsRoundTrip(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "sdk/testdata/sdktest/sdktest.wasm")
+	m := loadSDKTest(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pool := []rune{0, 1, 0x1f, '"', '\\', '/', 'a', ' ', 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0x20ac, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff}
 	for i := 0; i < 100; i++ {

@@ -1,7 +1,8 @@
 //! wasmgate: the Rust SDK for wasmgate tool modules (guest ABI 1, see
 //! abi/ABI.md). Standard library only.
 //!
-//! A tool module registers one handler per tool and runs them:
+//! A module registers one handler per tool (and per resource, resource
+//! template and prompt it declares) and runs them:
 //!
 //! ```ignore
 //! #[path = "../sdk/src/lib.rs"]
@@ -18,15 +19,27 @@
 //! }
 //! ```
 //!
-//! A handler returns `Ok(Output)` (text, image and structured content) or
-//! `Err(Error)`, a tool error the model sees (`isError: true`). Argument
-//! accessors return errors that name the argument, so `?` is all a handler
-//! needs. `run` reads the call envelope from stdin, dispatches on
-//! `params.name` and writes the CallToolResult to stdout.
+//! A tool handler returns `Ok(Output)` (text, image, audio, resource and
+//! structured content) or `Err(Error)`, a tool error the model sees
+//! (`isError: true`). Argument accessors return errors that name the
+//! argument, so `?` is all a handler needs. `run` reads the call envelope
+//! from stdin, dispatches on its method and name and writes the result to
+//! stdout.
+//!
+//! The other methods of the envelope (ABI.md section 3.1) have handlers of
+//! their own, registered the same way: `resource(uri, ..)` and
+//! `resource_template(uri_template, ..)` answer resources/read with
+//! [`Contents`], `prompt(name, ..)` answers prompts/get with a [`Prompt`],
+//! and `completion(..)` answers completion/complete with a [`Completion`].
+//! They fail with a [`MethodError`], which the client receives as a
+//! JSON-RPC error. Every request carries the [`Client`] the envelope
+//! describes, to check what it can answer before asking it.
 //!
 //! The host functions are in [`host`]: `log`, `progress`, `http_request`,
-//! `kv_get`/`kv_set`/`kv_delete`/`kv_list` and `secret_get`, each returning
-//! a `Result` whose error carries the host's status and message.
+//! `kv_get`/`kv_set`/`kv_delete`/`kv_list`, `secret_get`,
+//! `resource_updated`, and `sample`, `elicit` and `ask` (questions for the
+//! client), each returning a `Result` whose error carries the host's status
+//! and message.
 #![allow(dead_code)]
 
 use std::fmt;
@@ -44,6 +57,12 @@ pub enum Value {
     String(String),
     Array(Vec<Value>),
     Object(Vec<(String, Value)>),
+}
+
+impl Default for Value {
+    fn default() -> Value {
+        Value::Null
+    }
 }
 
 const MAX_DEPTH: usize = 128;
@@ -540,14 +559,103 @@ impl From<host::HostError> for Error {
 /// What a handler returns.
 pub type Result<T = Output> = std::result::Result<T, Error>;
 
-/// One content item of a result.
+/// One content item of a tool result or a prompt message.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Content {
     Text(String),
+    /// Image bytes (base64-encoded when written) and their MIME type.
     Image { data: Vec<u8>, mime_type: String },
+    /// Audio bytes (base64-encoded when written) and their MIME type.
+    Audio { data: Vec<u8>, mime_type: String },
+    /// A link to a resource the client may read; `mime_type` and
+    /// `description` are left out when empty.
+    ResourceLink { uri: String, name: String, mime_type: String, description: String },
+    /// A resource embedded whole (its `uri` must be set).
+    Resource(ResourceContents),
 }
 
-/// A successful result: content items and optional structuredContent.
+impl Content {
+    /// A resource_link item with only its required fields.
+    pub fn resource_link(uri: impl Into<String>, name: impl Into<String>) -> Content {
+        Content::ResourceLink { uri: uri.into(), name: name.into(), mime_type: String::new(), description: String::new() }
+    }
+
+    /// The item as MCP content JSON: {"type": "text", "text": "..."}...
+    pub fn to_json(&self) -> Value {
+        let media = |kind: &str, data: &[u8], mime: &str| {
+            Value::object([("type", kind.into()), ("data", base64_encode(data).into()), ("mimeType", mime.into())])
+        };
+        match self {
+            Content::Text(t) => Value::object([("type", "text".into()), ("text", t.as_str().into())]),
+            Content::Image { data, mime_type } => media("image", data, mime_type),
+            Content::Audio { data, mime_type } => media("audio", data, mime_type),
+            Content::ResourceLink { uri, name, mime_type, description } => {
+                let mut m = vec![
+                    ("type".to_string(), Value::from("resource_link")),
+                    ("uri".into(), uri.as_str().into()),
+                    ("name".into(), name.as_str().into()),
+                ];
+                if !mime_type.is_empty() {
+                    m.push(("mimeType".into(), mime_type.as_str().into()));
+                }
+                if !description.is_empty() {
+                    m.push(("description".into(), description.as_str().into()));
+                }
+                Value::Object(m)
+            }
+            Content::Resource(r) => Value::object([("type", "resource".into()), ("resource", r.to_json())]),
+        }
+    }
+}
+
+/// The body of a resource: text, or bytes written as base64 (`blob`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// One resource's contents, in a resources/read result or embedded in a
+/// content item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceContents {
+    /// The resource's URI. In a resources/read result an empty one stands
+    /// for the URI requested; an embedded resource needs one.
+    pub uri: String,
+    /// The MIME type; left out when empty.
+    pub mime_type: String,
+    pub body: Body,
+}
+
+impl ResourceContents {
+    /// Text contents.
+    pub fn text(uri: impl Into<String>, mime_type: impl Into<String>, text: impl Into<String>) -> ResourceContents {
+        ResourceContents { uri: uri.into(), mime_type: mime_type.into(), body: Body::Text(text.into()) }
+    }
+
+    /// Binary contents (base64-encoded when written).
+    pub fn blob(uri: impl Into<String>, mime_type: impl Into<String>, data: Vec<u8>) -> ResourceContents {
+        ResourceContents { uri: uri.into(), mime_type: mime_type.into(), body: Body::Blob(data) }
+    }
+
+    /// The contents as MCP JSON: {"uri", "mimeType", "text" | "blob"}.
+    pub fn to_json(&self) -> Value {
+        let mut m = Vec::new();
+        if !self.uri.is_empty() {
+            m.push(("uri".to_string(), Value::from(self.uri.as_str())));
+        }
+        if !self.mime_type.is_empty() {
+            m.push(("mimeType".to_string(), Value::from(self.mime_type.as_str())));
+        }
+        match &self.body {
+            Body::Text(t) => m.push(("text".to_string(), t.as_str().into())),
+            Body::Blob(b) => m.push(("blob".to_string(), base64_encode(b).into())),
+        }
+        Value::Object(m)
+    }
+}
+
+/// A successful tool result: content items and optional structuredContent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     pub content: Vec<Content>,
@@ -557,7 +665,7 @@ pub struct Output {
 impl Output {
     /// One text item.
     pub fn text(s: impl Into<String>) -> Output {
-        Output { content: vec![Content::Text(s.into())], structured: None }
+        Output::default().and_text(s)
     }
 
     /// structuredContent (a JSON object), with its JSON text as the text
@@ -573,19 +681,74 @@ impl Output {
 
     /// One image item (data is base64-encoded when written).
     pub fn image(data: Vec<u8>, mime_type: impl Into<String>) -> Output {
-        Output { content: vec![Content::Image { data, mime_type: mime_type.into() }], structured: None }
+        Output::default().and_image(data, mime_type)
+    }
+
+    /// One audio item (data is base64-encoded when written).
+    pub fn audio(data: Vec<u8>, mime_type: impl Into<String>) -> Output {
+        Output::default().and_audio(data, mime_type)
+    }
+
+    /// Adds any content item.
+    pub fn and(mut self, c: Content) -> Output {
+        self.content.push(c);
+        self
     }
 
     /// Adds a text item.
-    pub fn and_text(mut self, s: impl Into<String>) -> Output {
-        self.content.push(Content::Text(s.into()));
-        self
+    pub fn and_text(self, s: impl Into<String>) -> Output {
+        self.and(Content::Text(s.into()))
     }
 
     /// Adds an image item.
-    pub fn and_image(mut self, data: Vec<u8>, mime_type: impl Into<String>) -> Output {
-        self.content.push(Content::Image { data, mime_type: mime_type.into() });
-        self
+    pub fn and_image(self, data: Vec<u8>, mime_type: impl Into<String>) -> Output {
+        self.and(Content::Image { data, mime_type: mime_type.into() })
+    }
+
+    /// Adds an audio item.
+    pub fn and_audio(self, data: Vec<u8>, mime_type: impl Into<String>) -> Output {
+        self.and(Content::Audio { data, mime_type: mime_type.into() })
+    }
+
+    /// Adds a resource_link item.
+    pub fn and_resource_link(self, uri: impl Into<String>, name: impl Into<String>) -> Output {
+        self.and(Content::resource_link(uri, name))
+    }
+
+    /// Adds an embedded resource (its `uri` must be set).
+    pub fn and_resource(self, r: ResourceContents) -> Output {
+        self.and(Content::Resource(r))
+    }
+}
+
+/// What the envelope says of the MCP client a request comes from. A guest
+/// asks the client (`host::sample`, `elicit`, `ask`) only what it declared.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Client {
+    /// The MCP revision the client speaks ("2025-11-25"); empty when the
+    /// envelope does not say.
+    pub protocol_version: String,
+    /// The capabilities the client declared, as MCP spells them: an object
+    /// such as {"sampling": {}, "elicitation": {}}, or Null.
+    pub capabilities: Value,
+}
+
+impl Client {
+    fn from_envelope(v: Option<&Value>) -> Client {
+        let v = match v {
+            Some(v) => v,
+            None => return Client::default(),
+        };
+        Client {
+            protocol_version: v.get("protocolVersion").and_then(Value::as_str).unwrap_or("").to_string(),
+            capabilities: v.get("capabilities").filter(|c| c.as_object().is_some()).cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    /// Whether the client declared a capability: "sampling",
+    /// "elicitation", "roots"...
+    pub fn supports(&self, capability: &str) -> bool {
+        self.capabilities.get(capability).map_or(false, |c| !c.is_null())
     }
 }
 
@@ -598,6 +761,8 @@ pub struct Call {
     pub arguments: Value,
     /// params._meta, or Null.
     pub meta: Value,
+    /// The client the call comes from.
+    pub client: Client,
 }
 
 impl Call {
@@ -684,12 +849,313 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-type Handler = Box<dyn Fn(&Call) -> Result>;
+// ---------- resources, prompts and completions ----------
 
-/// The tools of a module.
+/// The error of a resources/read, prompts/get or completion/complete
+/// handler: the client receives it as a JSON-RPC error with this code and
+/// message. Strings, tool `Error`s and `HostError`s convert into an
+/// internal error, so `?` works in these handlers too.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodError {
+    /// `MethodError::NOT_FOUND`, `INVALID_PARAMS` or `INTERNAL`; the host
+    /// reports any other code as `INTERNAL`.
+    pub code: i64,
+    pub message: String,
+}
+
+impl MethodError {
+    /// MCP's "resource not found".
+    pub const NOT_FOUND: i64 = -32002;
+    pub const INVALID_PARAMS: i64 = -32602;
+    pub const INTERNAL: i64 = -32603;
+
+    pub fn not_found(msg: impl Into<String>) -> MethodError {
+        MethodError { code: Self::NOT_FOUND, message: msg.into() }
+    }
+    pub fn invalid_params(msg: impl Into<String>) -> MethodError {
+        MethodError { code: Self::INVALID_PARAMS, message: msg.into() }
+    }
+    pub fn internal(msg: impl Into<String>) -> MethodError {
+        MethodError { code: Self::INTERNAL, message: msg.into() }
+    }
+
+    /// The error as the guest writes it: {"error": {"code": N, "message": "..."}}.
+    pub fn to_json(&self) -> Value {
+        Value::object([("error", Value::object([("code", Value::from(self.code)), ("message", Value::from(self.message.as_str()))]))])
+    }
+}
+
+impl fmt::Display for MethodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for MethodError {
+    fn from(s: String) -> MethodError {
+        MethodError::internal(s)
+    }
+}
+
+impl From<&str> for MethodError {
+    fn from(s: &str) -> MethodError {
+        MethodError::internal(s)
+    }
+}
+
+impl From<Error> for MethodError {
+    fn from(e: Error) -> MethodError {
+        MethodError::internal(e.0)
+    }
+}
+
+impl From<host::HostError> for MethodError {
+    fn from(e: host::HostError) -> MethodError {
+        MethodError::internal(e.to_string())
+    }
+}
+
+/// What a resources/read, prompts/get or completion/complete handler
+/// returns.
+pub type MethodResult<T> = std::result::Result<T, MethodError>;
+
+fn string_pairs(v: Option<&Value>) -> Vec<(String, String)> {
+    v.and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
+        .unwrap_or_default()
+}
+
+fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// One resources/read request.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    /// The URI to read (params.uri).
+    pub uri: String,
+    /// The resource template the URI matched ("doc://{id}"), empty for a
+    /// fixed resource.
+    pub uri_template: String,
+    /// The values of the template's variables in the URI.
+    pub variables: Vec<(String, String)>,
+    /// params._meta, or Null.
+    pub meta: Value,
+    pub client: Client,
+}
+
+impl ReadRequest {
+    /// The value of a template variable.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        lookup(&self.variables, name)
+    }
+}
+
+/// The contents a resources/read handler returns: one item or more.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Contents(pub Vec<ResourceContents>);
+
+impl Contents {
+    /// One text item for the URI requested; an empty `mime_type` is left out.
+    pub fn text(mime_type: impl Into<String>, text: impl Into<String>) -> Contents {
+        Contents(vec![ResourceContents::text("", mime_type, text)])
+    }
+
+    /// One binary item for the URI requested (base64-encoded when written).
+    pub fn blob(mime_type: impl Into<String>, data: Vec<u8>) -> Contents {
+        Contents(vec![ResourceContents::blob("", mime_type, data)])
+    }
+
+    /// Adds an item.
+    pub fn and(mut self, r: ResourceContents) -> Contents {
+        self.0.push(r);
+        self
+    }
+
+    /// The resources/read result: {"contents": [...]}.
+    pub fn to_json(&self) -> Value {
+        Value::object([("contents", Value::Array(self.0.iter().map(ResourceContents::to_json).collect()))])
+    }
+}
+
+/// One prompts/get request.
+#[derive(Clone, Debug)]
+pub struct PromptRequest {
+    /// The prompt's name, as the manifest declares it.
+    pub name: String,
+    /// The arguments given (all strings).
+    pub arguments: Vec<(String, String)>,
+    /// params._meta, or Null.
+    pub meta: Value,
+    pub client: Client,
+}
+
+impl PromptRequest {
+    /// An argument, or None when it was not given.
+    pub fn arg(&self, name: &str) -> Option<&str> {
+        lookup(&self.arguments, name)
+    }
+
+    /// An argument that must be given (the host checks the manifest's
+    /// required arguments; this is for the others), as an invalid-params
+    /// error naming it.
+    pub fn require(&self, name: &str) -> MethodResult<&str> {
+        self.arg(name).ok_or_else(|| MethodError::invalid_params(format!("missing argument {}", quote(name))))
+    }
+}
+
+/// Who speaks a prompt message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// What a prompts/get handler returns: an optional description and the
+/// messages, each one content item.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prompt {
+    /// Left out when empty.
+    pub description: String,
+    pub messages: Vec<(Role, Content)>,
+}
+
+impl Prompt {
+    /// One user text message.
+    pub fn user(text: impl Into<String>) -> Prompt {
+        Prompt::default().and_user(text)
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, d: impl Into<String>) -> Prompt {
+        self.description = d.into();
+        self
+    }
+
+    /// Adds a message.
+    pub fn and(mut self, role: Role, content: Content) -> Prompt {
+        self.messages.push((role, content));
+        self
+    }
+
+    /// Adds a user text message.
+    pub fn and_user(self, text: impl Into<String>) -> Prompt {
+        self.and(Role::User, Content::Text(text.into()))
+    }
+
+    /// Adds an assistant text message.
+    pub fn and_assistant(self, text: impl Into<String>) -> Prompt {
+        self.and(Role::Assistant, Content::Text(text.into()))
+    }
+
+    /// The prompts/get result: {"description", "messages": [{"role", "content"}]}.
+    pub fn to_json(&self) -> Value {
+        let mut m = Vec::new();
+        if !self.description.is_empty() {
+            m.push(("description".to_string(), Value::from(self.description.as_str())));
+        }
+        let msgs = self.messages.iter().map(|(r, c)| Value::object([("role", Value::from(r.name())), ("content", c.to_json())]));
+        m.push(("messages".to_string(), Value::Array(msgs.collect())));
+        Value::Object(m)
+    }
+}
+
+/// What a completion is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ref {
+    /// An argument of the prompt with this name (ref/prompt).
+    Prompt(String),
+    /// A variable of the resource template with this URI template
+    /// (ref/resource).
+    Resource(String),
+}
+
+/// One completion/complete request: the argument being completed, its
+/// partial value and the arguments already given.
+#[derive(Clone, Debug)]
+pub struct CompleteRequest {
+    pub reference: Ref,
+    /// The argument's (or template variable's) name.
+    pub argument: String,
+    /// What has been typed so far.
+    pub value: String,
+    /// The values of other arguments already given (params.context.arguments).
+    pub context: Vec<(String, String)>,
+    /// params._meta, or Null.
+    pub meta: Value,
+    pub client: Client,
+}
+
+impl CompleteRequest {
+    /// The value of another argument, already given.
+    pub fn context_arg(&self, name: &str) -> Option<&str> {
+        lookup(&self.context, name)
+    }
+}
+
+/// What a completion/complete handler returns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Completion {
+    /// The suggestions; the host keeps the first 100 and sets has_more.
+    pub values: Vec<String>,
+    /// How many suggestions there are in all, when known.
+    pub total: Option<u64>,
+    pub has_more: bool,
+}
+
+impl Completion {
+    pub fn new(values: Vec<String>) -> Completion {
+        Completion { values, ..Default::default() }
+    }
+
+    /// The candidates that start with prefix, ignoring case, at most 100
+    /// of them (with total and has_more set when there are more).
+    pub fn matching<S: AsRef<str>>(candidates: &[S], prefix: &str) -> Completion {
+        let p = prefix.to_lowercase();
+        let all: Vec<String> =
+            candidates.iter().map(|c| c.as_ref()).filter(|c| c.to_lowercase().starts_with(&p)).map(String::from).collect();
+        let total = all.len();
+        let values: Vec<String> = all.into_iter().take(100).collect();
+        Completion { has_more: values.len() < total, values, total: Some(total as u64) }
+    }
+
+    /// The completion/complete result: {"completion": {"values", "total", "hasMore"}}.
+    pub fn to_json(&self) -> Value {
+        let mut m = vec![("values".to_string(), Value::from(self.values.clone()))];
+        if let Some(t) = self.total {
+            m.push(("total".to_string(), Value::from(t)));
+        }
+        m.push(("hasMore".to_string(), Value::from(self.has_more)));
+        Value::object([("completion", Value::Object(m))])
+    }
+}
+
+// ---------- dispatch ----------
+
+type Handler<R, T> = Box<dyn Fn(&R) -> T>;
+
+/// The handlers of a module: its tools, resources, resource templates,
+/// prompts and completions.
 #[derive(Default)]
 pub struct Tools {
-    handlers: Vec<(String, Handler)>,
+    tools: Vec<(String, Handler<Call, Result>)>,
+    resources: Vec<(String, Handler<ReadRequest, MethodResult<Contents>>)>,
+    templates: Vec<(String, Handler<ReadRequest, MethodResult<Contents>>)>,
+    prompts: Vec<(String, Handler<PromptRequest, MethodResult<Prompt>>)>,
+    completion: Option<Handler<CompleteRequest, MethodResult<Completion>>>,
+}
+
+fn find<'a, H>(handlers: &'a [(String, H)], name: &str) -> Option<&'a H> {
+    handlers.iter().find(|(n, _)| n == name).map(|(_, h)| h)
 }
 
 impl Tools {
@@ -699,31 +1165,89 @@ impl Tools {
 
     /// Registers the handler of a tool.
     pub fn tool(mut self, name: &str, h: impl Fn(&Call) -> Result + 'static) -> Tools {
-        self.handlers.push((name.to_string(), Box::new(h)));
+        self.tools.push((name.to_string(), Box::new(h)));
         self
     }
 
-    /// Serves the call on stdin and exits.
+    /// Registers the handler of a fixed resource (the manifest's
+    /// `resources[].uri`).
+    pub fn resource(mut self, uri: &str, h: impl Fn(&ReadRequest) -> MethodResult<Contents> + 'static) -> Tools {
+        self.resources.push((uri.to_string(), Box::new(h)));
+        self
+    }
+
+    /// Registers the handler of the resources a template matches (the
+    /// manifest's `resourceTemplates[].uriTemplate`, written the same way).
+    pub fn resource_template(mut self, uri_template: &str, h: impl Fn(&ReadRequest) -> MethodResult<Contents> + 'static) -> Tools {
+        self.templates.push((uri_template.to_string(), Box::new(h)));
+        self
+    }
+
+    /// Registers the handler of a prompt.
+    pub fn prompt(mut self, name: &str, h: impl Fn(&PromptRequest) -> MethodResult<Prompt> + 'static) -> Tools {
+        self.prompts.push((name.to_string(), Box::new(h)));
+        self
+    }
+
+    /// Registers the handler of every completion/complete (the manifest
+    /// must say `"completions": true`). Without one, completions are empty.
+    pub fn completion(mut self, h: impl Fn(&CompleteRequest) -> MethodResult<Completion> + 'static) -> Tools {
+        self.completion = Some(Box::new(h));
+        self
+    }
+
+    /// Serves the request on stdin and exits.
     pub fn run(self) -> ! {
         let mut input = Vec::new();
-        let result = match std::io::stdin().read_to_end(&mut input) {
-            Err(e) => Err(Error(format!("could not read the request from stdin: {}", e))),
-            Ok(_) => self.handle(&input),
+        let out = match std::io::stdin().read_to_end(&mut input) {
+            Err(e) => render(&Err(Error(format!("could not read the request from stdin: {}", e)))),
+            Ok(_) => self.serve(&input),
         };
-        let out = render(&result);
         let mut stdout = std::io::stdout();
         let ok = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_ok();
         std::process::exit(if ok { 0 } else { 1 })
     }
 
-    /// Runs the handler a request names; the request is the envelope's JSON.
-    pub fn handle(&self, input: &[u8]) -> Result {
-        let text = std::str::from_utf8(input).map_err(|_| Error::new("the request is not valid UTF-8"))?;
-        let req = Value::parse(text).map_err(|e| Error(format!("the request is not valid JSON: {}", e)))?;
-        if req.get("method").and_then(Value::as_str) != Some("tools/call") {
-            return Err(Error::new("unsupported method: this module only serves tools/call"));
+    /// Serves one envelope (its JSON) and returns what to write to stdout:
+    /// the result of the method it names, or its error.
+    pub fn serve(&self, input: &[u8]) -> String {
+        let req = match std::str::from_utf8(input) {
+            Err(_) => return render(&Err(Error::new("the request is not valid UTF-8"))),
+            Ok(text) => match Value::parse(text) {
+                Err(e) => return render(&Err(Error(format!("the request is not valid JSON: {}", e)))),
+                Ok(v) => v,
+            },
+        };
+        let client = Client::from_envelope(req.get("client"));
+        let params = req.get("params").cloned().unwrap_or(Value::Null);
+        let meta = params.get("_meta").cloned().unwrap_or(Value::Null);
+        let method = req.get("method").and_then(Value::as_str).unwrap_or("");
+        let json = |r: MethodResult<Value>| {
+            let mut s = r.unwrap_or_else(|e| e.to_json()).to_string();
+            s.push('\n');
+            s
+        };
+        if method == "tools/call" {
+            return render(&self.call(params, meta, client));
         }
-        let params = req.get("params").filter(|p| p.as_object().is_some()).ok_or_else(|| Error::new("the request has no params object"))?;
+        if params.as_object().is_none() {
+            return json(Err(MethodError::invalid_params("the request has no params object")));
+        }
+        match method {
+            "resources/read" => json(self.read(&req, &params, meta, client).map(|c| c.to_json())),
+            "prompts/get" => json(self.get_prompt(&params, meta, client).map(|p| p.to_json())),
+            "completion/complete" => json(self.complete(&params, meta, client).map(|c| c.to_json())),
+            _ => json(Err(MethodError::internal(format!(
+                "unsupported method {}: this module serves tools/call, resources/read, prompts/get and completion/complete",
+                quote(method)
+            )))),
+        }
+    }
+
+    fn call(&self, params: Value, meta: Value, client: Client) -> Result {
+        if params.as_object().is_none() {
+            return Err(Error::new("the request has no params object"));
+        }
         let name = params.get("name").and_then(Value::as_str).ok_or_else(|| Error::new("the request has no tool name (params.name)"))?;
         let arguments = match params.get("arguments") {
             None | Some(Value::Null) => Value::Object(Vec::new()),
@@ -731,43 +1255,76 @@ impl Tools {
             Some(_) => return Err(Error::new("arguments must be a JSON object")),
         };
         host::log(host::Level::Debug, name);
-        let call = Call { name: name.to_string(), arguments, meta: params.get("_meta").cloned().unwrap_or(Value::Null) };
-        match self.handlers.iter().find(|(n, _)| n == name) {
-            Some((_, h)) => h(&call),
+        let call = Call { name: name.to_string(), arguments, meta, client };
+        match find(&self.tools, name) {
+            Some(h) => h(&call),
             None => {
-                let names: Vec<&str> = self.handlers.iter().map(|(n, _)| n.as_str()).collect();
+                let names: Vec<&str> = self.tools.iter().map(|(n, _)| n.as_str()).collect();
                 Err(Error(format!("unknown tool {}: this module has {}", quote(name), names.join(", "))))
             }
         }
     }
+
+    fn read(&self, req: &Value, params: &Value, meta: Value, client: Client) -> MethodResult<Contents> {
+        let uri =
+            params.get("uri").and_then(Value::as_str).ok_or_else(|| MethodError::invalid_params("the request has no uri (params.uri)"))?;
+        let template = req.get("template");
+        let r = ReadRequest {
+            uri: uri.to_string(),
+            uri_template: template.and_then(|t| t.get("uriTemplate")).and_then(Value::as_str).unwrap_or("").to_string(),
+            variables: string_pairs(template.and_then(|t| t.get("variables"))),
+            meta,
+            client,
+        };
+        let h = if r.uri_template.is_empty() { find(&self.resources, uri) } else { find(&self.templates, &r.uri_template) };
+        match h {
+            Some(h) => h(&r),
+            None => Err(MethodError::not_found(format!("this module does not serve the resource {}", quote(uri)))),
+        }
+    }
+
+    fn get_prompt(&self, params: &Value, meta: Value, client: Client) -> MethodResult<Prompt> {
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| MethodError::invalid_params("the request has no prompt name (params.name)"))?;
+        let p = PromptRequest { name: name.to_string(), arguments: string_pairs(params.get("arguments")), meta, client };
+        match find(&self.prompts, name) {
+            Some(h) => h(&p),
+            None => Err(MethodError::invalid_params(format!("unknown prompt {}", quote(name)))),
+        }
+    }
+
+    fn complete(&self, params: &Value, meta: Value, client: Client) -> MethodResult<Completion> {
+        let h = match &self.completion {
+            Some(h) => h,
+            None => return Ok(Completion::default()),
+        };
+        let str_at = |path: &str| params.path(path).and_then(Value::as_str).unwrap_or("").to_string();
+        let reference = match params.path("ref.type").and_then(Value::as_str) {
+            Some("ref/prompt") => Ref::Prompt(str_at("ref.name")),
+            Some("ref/resource") => Ref::Resource(str_at("ref.uri")),
+            _ => return Err(MethodError::invalid_params("params.ref.type must be ref/prompt or ref/resource")),
+        };
+        let c = CompleteRequest {
+            reference,
+            argument: str_at("argument.name"),
+            value: str_at("argument.value"),
+            context: string_pairs(params.path("context.arguments")),
+            meta,
+            client,
+        };
+        h(&c)
+    }
 }
 
-/// The CallToolResult of a handler's result, as JSON text.
+/// The CallToolResult of a tool handler's result, as JSON text.
 pub fn render(r: &Result) -> String {
-    let mut content = Vec::new();
     let (items, structured, is_error) = match r {
-        Ok(o) => (&o.content, o.structured.clone(), false),
-        Err(e) => {
-            content.push(Content::Text(e.0.clone()));
-            (&content, None, true)
-        }
+        Ok(o) => (o.content.iter().map(Content::to_json).collect(), o.structured.clone(), false),
+        Err(e) => (vec![Content::Text(e.0.clone()).to_json()], None, true),
     };
-    let mut members = vec![(
-        "content".to_string(),
-        Value::Array(
-            items
-                .iter()
-                .map(|c| match c {
-                    Content::Text(t) => Value::object([("type", "text".into()), ("text", t.as_str().into())]),
-                    Content::Image { data, mime_type } => Value::object([
-                        ("type", "image".into()),
-                        ("mimeType", mime_type.as_str().into()),
-                        ("data", base64_encode(data).into()),
-                    ]),
-                })
-                .collect(),
-        ),
-    )];
+    let mut members = vec![("content".to_string(), Value::Array(items))];
     if let Some(s) = structured {
         members.push(("structuredContent".to_string(), s));
     }
@@ -797,6 +1354,10 @@ pub mod host {
             pub fn kv_delete(kptr: *const u8, klen: i32) -> i32;
             pub fn kv_list(pptr: *const u8, plen: i32, aptr: *const u8, alen: i32) -> i32;
             pub fn secret_get(ptr: *const u8, len: i32) -> i32;
+            pub fn resource_updated(ptr: *const u8, len: i32) -> i32;
+            pub fn sample(ptr: *const u8, len: i32) -> i32;
+            pub fn elicit(ptr: *const u8, len: i32) -> i32;
+            pub fn ask(ptr: *const u8, len: i32) -> i32;
         }
     }
 
@@ -1029,5 +1590,56 @@ pub mod host {
     pub fn secret_get(name: &str) -> HostResult<String> {
         let r = take(unsafe { ffi::secret_get(name.as_ptr(), name.len() as i32) })?;
         Ok(String::from_utf8_lossy(&r).into_owned())
+    }
+
+    /// Tells the clients subscribed to one of the module's resources (a URI
+    /// of its manifest's `resources`, or one its `resourceTemplates`
+    /// match) that it changed. Any other URI is `NotFound`.
+    pub fn resource_updated(uri: &str) -> HostResult<()> {
+        take(unsafe { ffi::resource_updated(uri.as_ptr(), uri.len() as i32) }).map(|_| ())
+    }
+
+    /// Sends a request JSON to a question function and parses the JSON it holds.
+    fn question(f: unsafe extern "C" fn(*const u8, i32) -> i32, req: &Value) -> HostResult<Value> {
+        let req = req.to_string();
+        let r = take(unsafe { f(req.as_ptr(), req.len() as i32) })?;
+        let text = String::from_utf8_lossy(&r);
+        Value::parse(&text).map_err(|e| HostError {
+            status: Status::Failed,
+            code: -3,
+            message: format!("the client's answer is not JSON: {}", e),
+        })
+    }
+
+    /// Asks the client's model: `params` are those of an MCP
+    /// sampling/createMessage request (`messages`, `maxTokens` above 0);
+    /// returns its result ({"role", "content", "model", "stopReason"}).
+    /// Needs the sampling grant and a client that declared "sampling".
+    pub fn sample(params: &Value) -> HostResult<Value> {
+        question(ffi::sample, params)
+    }
+
+    /// Asks the client's model one user text message and returns the text
+    /// of its answer (empty if the answer is not text).
+    pub fn sample_text(prompt: &str, max_tokens: u32) -> HostResult<String> {
+        let msg = Value::object([("role", "user".into()), ("content", Value::object([("type", "text".into()), ("text", prompt.into())]))]);
+        let r = sample(&Value::object([("messages", Value::Array(vec![msg])), ("maxTokens", max_tokens.into())]))?;
+        Ok(r.path("content.text").and_then(Value::as_str).unwrap_or("").to_string())
+    }
+
+    /// Asks the user: `params` are those of an MCP elicitation/create
+    /// request (`message`, `requestedSchema`); returns its result
+    /// ({"action": "accept", "content": {...}}, or "decline" or "cancel",
+    /// which are answers, not errors). Needs the elicitation grant.
+    pub fn elicit(params: &Value) -> HostResult<Value> {
+        question(ffi::elicit, params)
+    }
+
+    /// Puts several questions to the client at once, each under a key of
+    /// the guest's choosing: {"key": {"method": "roots/list", "params":
+    /// {}}, ...} (sampling/createMessage, elicitation/create or
+    /// roots/list, at most 16). Returns the answers under the same keys.
+    pub fn ask(questions: &Value) -> HostResult<Value> {
+        question(ffi::ask, questions)
     }
 }
