@@ -24,6 +24,10 @@ var (
 	rawKVDelete = func(string) int32 { return unavailable("kv_delete") }
 	rawKVList   = func(string, string) int32 { return unavailable("kv_list") }
 	rawSecret   = func(string) int32 { return unavailable("secret_get") }
+	rawSample   = func([]byte) int32 { return unavailable("sample") }
+	rawElicit   = func([]byte) int32 { return unavailable("elicit") }
+	rawAsk      = func([]byte) int32 { return unavailable("ask") }
+	rawResUpd   = func(string) int32 { return unavailable("resource_updated") }
 	rawTake     = func() []byte { b := held; held = nil; return b }
 	held        []byte
 )

@@ -38,6 +38,18 @@ func hostKVList(pp unsafe.Pointer, pn uint32, ap unsafe.Pointer, an uint32) int3
 //go:wasmimport wasmgate secret_get
 func hostSecretGet(np unsafe.Pointer, nn uint32) int32
 
+//go:wasmimport wasmgate sample
+func hostSample(ptr unsafe.Pointer, n uint32) int32
+
+//go:wasmimport wasmgate elicit
+func hostElicit(ptr unsafe.Pointer, n uint32) int32
+
+//go:wasmimport wasmgate ask
+func hostAsk(ptr unsafe.Pointer, n uint32) int32
+
+//go:wasmimport wasmgate resource_updated
+func hostResourceUpdated(ptr unsafe.Pointer, n uint32) int32
+
 func sp(s string) (unsafe.Pointer, uint32) {
 	return unsafe.Pointer(unsafe.StringData(s)), uint32(len(s))
 }
@@ -89,6 +101,26 @@ func rawKVList(prefix, after string) int32 {
 func rawSecret(name string) int32 {
 	p, n := sp(name)
 	return hostSecretGet(p, n)
+}
+
+func rawSample(req []byte) int32 {
+	p, n := bp(req)
+	return hostSample(p, n)
+}
+
+func rawElicit(req []byte) int32 {
+	p, n := bp(req)
+	return hostElicit(p, n)
+}
+
+func rawAsk(req []byte) int32 {
+	p, n := bp(req)
+	return hostAsk(p, n)
+}
+
+func rawResUpd(uri string) int32 {
+	p, n := sp(uri)
+	return hostResourceUpdated(p, n)
 }
 
 // rawTake fetches and releases the bytes the host holds.

@@ -2,7 +2,9 @@
 // the SDK decodes the call envelope into its argument type, runs it and
 // writes the MCP result, derives the manifest's input and output schemas from
 // the Go types, and wraps every wasmgate host function (log, progress,
-// http_request, kv_*, secret_get) with Go errors.
+// http_request, kv_*, secret_get, sample, elicit, ask, resource_updated)
+// with Go errors. A module may also serve resources (Resource,
+// ResourceTemplate), prompts (Prompt) and completions (Completions).
 //
 //	type Args struct {
 //		Text string `json:"text" jsonschema:"The text to count."`
@@ -59,6 +61,11 @@ type Permissions struct {
 	Env     []string    `json:"env,omitempty"`
 	Secrets []string    `json:"secrets,omitempty"`
 	KV      bool        `json:"kv,omitempty"`
+	// Sampling, Elicitation and Roots ask to put questions to the client:
+	// Sample, Elicit, and Ask with roots/list.
+	Sampling    bool `json:"sampling,omitempty"`
+	Elicitation bool `json:"elicitation,omitempty"`
+	Roots       bool `json:"roots,omitempty"`
 }
 
 // FileMount is a directory the module wants at Guest, "ro" (default) or "rw".
@@ -85,15 +92,35 @@ type ToolAnnotations struct {
 	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
 }
 
-type tool struct {
-	name        string
+// spec holds the manifest fields that options set, for every kind of
+// registration.
+type spec struct {
+	kind        string // "tool", "resource", "resource template", "prompt"
 	title       string
 	description string
+	mimeType    string
 	annotations *ToolAnnotations
-	input       map[string]any // JSON Schema
-	output      map[string]any // nil: no outputSchema
-	argType     reflect.Type
-	call        func(ctx context.Context, args json.RawMessage) (*Result, error)
+	inSchema    json.RawMessage // set by InputSchema
+	outSchema   json.RawMessage // set by OutputSchema
+	misuse      []string        // options that do not apply to kind
+}
+
+func (s *spec) apply(name string, opts []Option) {
+	for _, o := range opts {
+		o(s)
+	}
+	if len(s.misuse) > 0 {
+		panic(fmt.Sprintf("sdk: %s %s: %s does not apply to a %s", s.kind, name, strings.Join(s.misuse, ", "), s.kind))
+	}
+}
+
+type tool struct {
+	spec
+	name     string
+	input    map[string]any  // the input schema, for the SDK's own checks
+	inputRaw json.RawMessage // the manifest's inputSchema
+	output   json.RawMessage // the manifest's outputSchema; nil: none
+	call     func(ctx context.Context, args json.RawMessage) (*Result, error)
 }
 
 var (
@@ -105,24 +132,69 @@ var (
 // limits for the manifest.
 func Module(info ModuleInfo) { module = info }
 
-// ToolOption sets a manifest field of a tool.
-type ToolOption func(*tool)
+// Option sets a manifest field of a tool, resource, resource template or
+// prompt. Registering with an option that does not apply to what is
+// registered (MIMEType on a tool) panics.
+type Option func(*spec)
 
-// Description is what the tool does, for the model.
-func Description(s string) ToolOption { return func(t *tool) { t.description = s } }
+// Description is what the tool, resource or prompt is, for the model.
+func Description(s string) Option { return func(t *spec) { t.description = s } }
 
-// Title is the tool's human-readable name.
-func Title(s string) ToolOption { return func(t *tool) { t.title = s } }
+// Title is the human-readable name.
+func Title(s string) Option { return func(t *spec) { t.title = s } }
 
-// Annotations sets the tool's behaviour hints.
-func Annotations(a ToolAnnotations) ToolOption {
-	return func(t *tool) { c := a; t.annotations = &c }
+// MIMEType is the MIME type of a resource or resource template.
+func MIMEType(s string) Option {
+	return func(t *spec) {
+		if t.kind != "resource" && t.kind != "resource template" {
+			t.misuse = append(t.misuse, "MIMEType")
+		}
+		t.mimeType = s
+	}
+}
+
+// Annotations sets a tool's behaviour hints.
+func Annotations(a ToolAnnotations) Option {
+	return func(t *spec) {
+		if t.kind != "tool" {
+			t.misuse = append(t.misuse, "Annotations")
+		}
+		c := a
+		t.annotations = &c
+	}
 }
 
 // ReadOnly marks the tool read-only and idempotent, without effects on the
 // outside world (readOnlyHint, idempotentHint, openWorldHint false).
-func ReadOnly() ToolOption {
+func ReadOnly() Option {
 	return Annotations(ToolAnnotations{ReadOnlyHint: Bool(true), IdempotentHint: Bool(true), OpenWorldHint: Bool(false)})
+}
+
+// InputSchema replaces the input schema derived from a tool's argument
+// type with schema, a JSON object schema written by hand: the manifest
+// carries it verbatim, with keywords the SDK cannot derive ($defs,
+// allOf, if/then/else, x-... annotations). The host validates the
+// arguments against it before the call; the SDK still decodes them into
+// the argument type and checks the top-level properties it understands.
+func InputSchema(schema json.RawMessage) Option {
+	return func(t *spec) {
+		if t.kind != "tool" {
+			t.misuse = append(t.misuse, "InputSchema")
+		}
+		t.inSchema = schema
+	}
+}
+
+// OutputSchema replaces the output schema derived from a tool's result
+// type with schema, verbatim. A tool with an output schema must return
+// structuredContent that matches it.
+func OutputSchema(schema json.RawMessage) Option {
+	return func(t *spec) {
+		if t.kind != "tool" {
+			t.misuse = append(t.misuse, "OutputSchema")
+		}
+		t.outSchema = schema
+	}
 }
 
 // Bool returns a pointer to b, for ToolAnnotations.
@@ -135,9 +207,10 @@ func Bool(b bool) *bool { return &b }
 // holding R's String() when it has one, else its JSON.
 type Handler[A, R any] func(ctx context.Context, args A) (R, error)
 
-// Tool registers a tool. It panics when the name is taken or A cannot be
-// described by a JSON schema: both are programming errors.
-func Tool[A, R any](name string, fn Handler[A, R], opts ...ToolOption) {
+// Tool registers a tool. It panics when the name is taken, A cannot be
+// described by a JSON schema or an option does not apply to a tool: all
+// are programming errors.
+func Tool[A, R any](name string, fn Handler[A, R], opts ...Option) {
 	for _, t := range tools {
 		if t.name == name {
 			panic("sdk: tool " + name + " registered twice")
@@ -145,7 +218,8 @@ func Tool[A, R any](name string, fn Handler[A, R], opts ...ToolOption) {
 	}
 	at := reflect.TypeFor[A]()
 	rt := reflect.TypeFor[R]()
-	t := &tool{name: name, argType: at}
+	t := &tool{spec: spec{kind: "tool"}, name: name}
+	t.apply(name, opts)
 	in, err := schemaFor(at, true)
 	if err != nil {
 		panic(fmt.Sprintf("sdk: tool %s: arguments: %v", name, err))
@@ -154,14 +228,30 @@ func Tool[A, R any](name string, fn Handler[A, R], opts ...ToolOption) {
 		panic(fmt.Sprintf("sdk: tool %s: the argument type %s must be a struct or a map", name, at))
 	}
 	t.input = in
+	if t.inSchema != nil {
+		var m map[string]any
+		if err := json.Unmarshal(t.inSchema, &m); err != nil || m["type"] != "object" {
+			panic(fmt.Sprintf(`sdk: tool %s: InputSchema must be a JSON object schema with "type": "object"`, name))
+		}
+		t.input, t.inputRaw = m, t.inSchema
+	} else if t.inputRaw, err = marshal(in); err != nil {
+		panic(fmt.Sprintf("sdk: tool %s: arguments: %v", name, err))
+	}
 	structured := rt != reflect.TypeFor[*Result]() && rt != reflect.TypeFor[string]()
-	if structured {
+	switch {
+	case t.outSchema != nil:
+		var m map[string]any
+		if err := json.Unmarshal(t.outSchema, &m); err != nil {
+			panic(fmt.Sprintf("sdk: tool %s: OutputSchema must be a JSON object schema", name))
+		}
+		t.output = t.outSchema
+	case structured:
 		out, err := schemaFor(rt, false)
 		if err != nil {
 			panic(fmt.Sprintf("sdk: tool %s: result: %v", name, err))
 		}
 		if out["type"] == "object" {
-			t.output = out
+			t.output, _ = marshal(out)
 		}
 	}
 	t.call = func(ctx context.Context, raw json.RawMessage) (*Result, error) {
@@ -184,9 +274,6 @@ func Tool[A, R any](name string, fn Handler[A, R], opts ...ToolOption) {
 		}
 		return structuredResult(r, t.output != nil)
 	}
-	for _, o := range opts {
-		o(t)
-	}
 	tools = append(tools, t)
 }
 
@@ -206,15 +293,9 @@ func structuredResult(v any, object bool) (*Result, error) {
 	return res, nil
 }
 
-// Content is one MCP content item.
-type Content struct {
-	Type     string `json:"type"`
-	Text     string `json:"text,omitempty"`
-	Data     string `json:"data,omitempty"` // base64, for image and audio
-	MIMEType string `json:"mimeType,omitempty"`
-}
-
-// Result is an MCP CallToolResult.
+// Result is an MCP CallToolResult: content items (see TextContent,
+// Image, Audio, ResourceLink, EmbeddedResource), structuredContent, and
+// isError for a failure the model should see.
 type Result struct {
 	Content           []Content `json:"content"`
 	StructuredContent any       `json:"structuredContent,omitempty"`
@@ -235,11 +316,6 @@ func Structured(v any, text string) (*Result, error) {
 		r.Content[0].Text = text
 	}
 	return r, err
-}
-
-// Image is an image content item.
-func Image(data []byte, mimeType string) Content {
-	return Content{Type: "image", Data: encodeBase64(data), MIMEType: mimeType}
 }
 
 // ImageResult is a result with one image.
@@ -272,39 +348,62 @@ func ErrorResult(msg string) *Result {
 	return r
 }
 
-// request is the stdin envelope.
+// request is the stdin envelope (abi/ABI.md section 3).
 type request struct {
-	Method string `json:"method"`
-	Params struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-		Meta      map[string]any  `json:"_meta"`
-	} `json:"params"`
+	Method   string          `json:"method"`
+	Params   json.RawMessage `json:"params"`
+	Template *struct {
+		URITemplate string            `json:"uriTemplate"`
+		Variables   map[string]string `json:"variables"`
+	} `json:"template"`
+	Client *ClientInfo `json:"client"`
+}
+
+// params holds the fields of every method's params.
+type params struct {
+	Name      string          `json:"name"`      // tools/call, prompts/get
+	Arguments json.RawMessage `json:"arguments"` // tools/call, prompts/get
+	URI       string          `json:"uri"`       // resources/read
+	Ref       CompleteRef     `json:"ref"`       // completion/complete
+	Argument  struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"argument"`
+	Context *struct {
+		Arguments map[string]string `json:"arguments"`
+	} `json:"context"`
+	Meta map[string]any `json:"_meta"`
 }
 
 type metaKey struct{}
 
-// Meta returns the call's params._meta (the progress token among others).
+// Meta returns the request's params._meta (the progress token among others).
 func Meta(ctx context.Context) map[string]any {
 	m, _ := ctx.Value(metaKey{}).(map[string]any)
 	return m
 }
 
-// Serve handles one call: it reads the envelope from stdin, runs the tool
-// and writes the result to stdout. Every problem with the call is an
-// isError result; the error is non-nil only when stdout fails. Run calls
-// it; tests may call it directly.
+// Serve handles one request: it reads the envelope from stdin, runs the
+// tool, resource, prompt or completion handler and writes the result to
+// stdout. Every problem with a tool call is an isError result, and with
+// another request an {"error": ...} result; the error is non-nil only when
+// stdout fails. Run calls it; tests may call it directly.
 func Serve(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	res := handle(ctx, stdin)
 	b, err := marshal(res)
 	if err != nil {
-		b, _ = marshal(ErrorResult("encoding the result: " + err.Error()))
+		msg := "encoding the result: " + err.Error()
+		if _, ok := res.(*Result); ok {
+			b, _ = marshal(ErrorResult(msg))
+		} else {
+			b, _ = marshal(methodFailure(CodeInternalError, msg))
+		}
 	}
 	_, err = stdout.Write(append(b, '\n'))
 	return err
 }
 
-func handle(ctx context.Context, stdin io.Reader) *Result {
+func handle(ctx context.Context, stdin io.Reader) any {
 	data, err := io.ReadAll(stdin)
 	if err != nil {
 		return ErrorResult("reading the request: " + err.Error())
@@ -313,12 +412,35 @@ func handle(ctx context.Context, stdin io.Reader) *Result {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return ErrorResult("the request is not a valid call envelope: " + err.Error())
 	}
-	if req.Method != "tools/call" {
-		return ErrorResult(fmt.Sprintf("unsupported method %q: this module serves tools/call", req.Method))
+	var p params
+	if len(req.Params) > 0 && string(req.Params) != "null" {
+		if err := json.Unmarshal(req.Params, &p); err != nil {
+			msg := fmt.Sprintf("the params of %s are not valid: %v", req.Method, err)
+			if req.Method == "tools/call" {
+				return ErrorResult(msg)
+			}
+			return methodFailure(CodeInvalidParams, msg)
+		}
 	}
+	ctx = context.WithValue(ctx, metaKey{}, p.Meta)
+	ctx = context.WithValue(ctx, clientKey{}, req.Client)
+	switch req.Method {
+	case "tools/call":
+		return callTool(ctx, &p)
+	case "resources/read":
+		return readResource(ctx, &req, &p)
+	case "prompts/get":
+		return getPrompt(ctx, &p)
+	case "completion/complete":
+		return complete(ctx, &p)
+	}
+	return methodFailure(CodeInternalError, fmt.Sprintf("unsupported method %q: this module serves tools/call, resources/read, prompts/get and completion/complete", req.Method))
+}
+
+func callTool(ctx context.Context, p *params) *Result {
 	var t *tool
 	for _, c := range tools {
-		if c.name == req.Params.Name {
+		if c.name == p.Name {
 			t = c
 		}
 	}
@@ -330,10 +452,9 @@ func handle(ctx context.Context, stdin io.Reader) *Result {
 		if len(names) == 0 {
 			return ErrorResult("this module registers no tools (a reactor runs init but never main: register tools in init)")
 		}
-		return ErrorResult(fmt.Sprintf("unknown tool %q: this module has %s", req.Params.Name, strings.Join(names, ", ")))
+		return ErrorResult(fmt.Sprintf("unknown tool %q: this module has %s", p.Name, strings.Join(names, ", ")))
 	}
-	ctx = context.WithValue(ctx, metaKey{}, req.Params.Meta)
-	res, err := t.call(ctx, req.Params.Arguments)
+	res, err := t.call(ctx, p.Arguments)
 	if err != nil {
 		return ErrorResult(err.Error())
 	}
@@ -369,8 +490,7 @@ func decodeArgs(raw json.RawMessage, schema map[string]any, dst any) error {
 			return Errorf("unknown argument %s: this tool takes %s", strings.Join(extra, ", "), strings.Join(known, ", "))
 		}
 	}
-	req, _ := schema["required"].([]string)
-	for _, name := range req {
+	for _, name := range requiredNames(schema) {
 		if v, ok := obj[name]; !ok || string(v) == "null" {
 			return Errorf("missing required argument %q (%s)", name, describe(props[name]))
 		}
@@ -399,6 +519,24 @@ func decodeArgs(raw json.RawMessage, schema map[string]any, dst any) error {
 		if err := checkBounds(name, p, obj[name]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// requiredNames reads "required" from a derived schema ([]string) or a
+// decoded one ([]any).
+func requiredNames(schema map[string]any) []string {
+	switch r := schema["required"].(type) {
+	case []string:
+		return r
+	case []any:
+		names := make([]string, 0, len(r))
+		for _, n := range r {
+			if s, ok := n.(string); ok {
+				names = append(names, s)
+			}
+		}
+		return names
 	}
 	return nil
 }

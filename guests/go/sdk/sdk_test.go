@@ -73,9 +73,11 @@ type serveArgs struct {
 }
 
 func reset() func() {
-	saved, savedMod := tools, module
-	tools, module = nil, ModuleInfo{}
-	return func() { tools, module = saved, savedMod }
+	saved, savedMod, savedRes, savedPrompts, savedComp := tools, module, resources, prompts, completer
+	tools, module, resources, prompts, completer = nil, ModuleInfo{}, nil, nil, nil
+	return func() {
+		tools, module, resources, prompts, completer = saved, savedMod, savedRes, savedPrompts, savedComp
+	}
 }
 
 type countResult struct {
@@ -150,7 +152,6 @@ func TestServe(t *testing.T) {
 		{callEnv("count", `{"text":3}`), `argument "text" must be a string, got number`},
 		{callEnv("count", `[1]`), "arguments must be a JSON object"},
 		{callEnv("nope", `{}`), `unknown tool "nope": this module has count, echo`},
-		{`{"method":"resources/read","params":{}}`, `unsupported method "resources/read"`},
 		{`not json`, "not a valid call envelope"},
 	} {
 		res := serve(t, tc.env)
@@ -226,7 +227,7 @@ func TestErrors(t *testing.T) {
 
 // fakeHost replaces the request-style host functions for one test.
 func fakeHost(t *testing.T, status int32, response string, seen *[]string) {
-	saved := []any{rawHTTP, rawKVGet, rawKVSet, rawKVDelete, rawKVList, rawSecret}
+	saved := []any{rawHTTP, rawKVGet, rawKVSet, rawKVDelete, rawKVList, rawSecret, rawSample, rawElicit, rawAsk, rawResUpd}
 	t.Cleanup(func() {
 		rawHTTP = saved[0].(func([]byte) int32)
 		rawKVGet = saved[1].(func(string) int32)
@@ -234,6 +235,10 @@ func fakeHost(t *testing.T, status int32, response string, seen *[]string) {
 		rawKVDelete = saved[3].(func(string) int32)
 		rawKVList = saved[4].(func(string, string) int32)
 		rawSecret = saved[5].(func(string) int32)
+		rawSample = saved[6].(func([]byte) int32)
+		rawElicit = saved[7].(func([]byte) int32)
+		rawAsk = saved[8].(func([]byte) int32)
+		rawResUpd = saved[9].(func(string) int32)
 	})
 	answer := func(s string) int32 {
 		*seen = append(*seen, s)
@@ -246,6 +251,10 @@ func fakeHost(t *testing.T, status int32, response string, seen *[]string) {
 	rawKVDelete = func(k string) int32 { return answer("delete " + k) }
 	rawKVList = func(p, a string) int32 { return answer("list " + p + " " + a) }
 	rawSecret = func(n string) int32 { return answer("secret " + n) }
+	rawSample = func(b []byte) int32 { return answer("sample " + string(b)) }
+	rawElicit = func(b []byte) int32 { return answer("elicit " + string(b)) }
+	rawAsk = func(b []byte) int32 { return answer("ask " + string(b)) }
+	rawResUpd = func(u string) int32 { return answer("updated " + u) }
 }
 
 func TestHostWrappers(t *testing.T) {
