@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	hostclient "github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
@@ -50,6 +53,7 @@ func testRuntime(t testing.TB) *runtime.Runtime {
 		fns = append(fns, store.HostFuncs()...)
 		fns = append(fns, hosthttp.New(nil).HostFuncs()...)
 		fns = append(fns, secret.HostFuncs()...)
+		fns = append(fns, hostclient.HostFuncs()...)
 		rt, rtErr = runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(fns...))
 	})
 	if rtErr != nil {
@@ -72,9 +76,17 @@ func module(t testing.TB, path string) *runtime.Module {
 }
 
 type events struct {
-	mu   sync.Mutex
-	logs []string
-	prog []string
+	mu      sync.Mutex
+	logs    []string
+	prog    []string
+	updated []string
+}
+
+// ResourceUpdated implements runtime.ResourceEvents.
+func (e *events) ResourceUpdated(uri string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.updated = append(e.updated, uri)
 }
 
 func (e *events) Log(l abi.LogLevel, msg string) {
@@ -347,4 +359,221 @@ func TestSDKHostFunctions(t *testing.T) {
 	}
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "error"}, nil), true, "wrapped: not_found")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "bogus"}, nil), true, `argument "op" must be one of`)
+}
+
+// fakeClient answers the questions of sample, elicit and ask as an MCP
+// client would, and records them.
+type fakeClient struct {
+	mu        sync.Mutex
+	questions []string
+	later     bool // answer with ErrInputRequired, as on MCP 2026-07-28
+}
+
+func (c *fakeClient) Ask(ctx context.Context, qs map[string]runtime.Question) (map[string]json.RawMessage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	answers := map[string]json.RawMessage{}
+	for _, k := range slices.Sorted(maps.Keys(qs)) {
+		q := qs[k]
+		c.questions = append(c.questions, k+" "+q.Method+" "+string(q.Params))
+		switch q.Method {
+		case "sampling/createMessage":
+			answers[k] = json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"Paris"},"model":"fake-model","stopReason":"endTurn"}`)
+		case "elicitation/create":
+			answers[k] = json.RawMessage(`{"action":"accept","content":{"name":"Ada"}}`)
+		case "roots/list":
+			answers[k] = json.RawMessage(`{"roots":[{"uri":"file:///work","name":"work"}]}`)
+		}
+	}
+	if c.later {
+		return nil, fmt.Errorf("asked %d questions: %w", len(qs), runtime.ErrInputRequired)
+	}
+	return answers, nil
+}
+
+// askGrant grants every question a guest may ask.
+var askGrant = &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
+
+// callClient runs hostcheck's check with op and value, with client as the
+// call's client and info as what the guest is told of it.
+func callClient(t *testing.T, op, value string, g *runtime.Grant, client runtime.Client, info *abi.ClientInfo) (*runtime.Outcome, *events) {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]any{"op": op, "value": value, "url": value})
+	ev := &events{}
+	out, err := module(t, hostcheckWasm).Call(context.Background(), runtime.Call{Tool: "check", Arguments: raw, Grant: g, Events: ev, Client: client, ClientInfo: info})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, ev
+}
+
+func outText(out *runtime.Outcome) string {
+	var b strings.Builder
+	for _, c := range out.Result.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// TestSDKClient calls the SDK's client wrappers (Client, Sample, Elicit,
+// Ask, Roots) and ResourceUpdated through the runtime and host/client.
+func TestSDKClient(t *testing.T) {
+	info := &abi.ClientInfo{ProtocolVersion: "2025-11-25", Capabilities: map[string]json.RawMessage{"sampling": json.RawMessage("{}"), "roots": json.RawMessage("{}")}}
+	for _, tc := range []struct {
+		op, value string
+		info      *abi.ClientInfo
+		want      string
+		questions []string
+	}{
+		{"client", "", info, "protocol 2025-11-25 sampling true elicitation false roots true", nil},
+		{"client", "", nil, "no client", nil},
+		{"sample", "Capital of France?", nil, "fake-model said Paris (endTurn)",
+			[]string{`sample sampling/createMessage {"messages":[{"role":"user","content":{"type":"text","text":"Capital of France?"}}],"maxTokens":50}`}},
+		{"elicit", "Who are you?", nil, `accept "Ada"`,
+			[]string{`elicit elicitation/create {"message":"Who are you?","requestedSchema":{"type":"object","properties":{"name":{"type":"string","default":"nobody"}},"required":["name"]}}`}},
+		{"ask", "", nil, "model Paris; user accept Ada; roots [{file:///work work}]", []string{
+			`model sampling/createMessage {"messages":[{"role":"user","content":{"type":"text","text":"hi"}}],"maxTokens":5}`,
+			`roots roots/list {}`,
+			`user elicitation/create {"message":"Name?"}`,
+		}},
+		{"roots", "", nil, "roots [{file:///work work}]", []string{`roots roots/list {}`}},
+	} {
+		fc := &fakeClient{}
+		out, _ := callClient(t, tc.op, tc.value, askGrant, fc, tc.info)
+		if out.Err != nil || outText(out) != tc.want {
+			t.Errorf("%s: %q %v, want %q", tc.op, outText(out), out.Err, tc.want)
+		}
+		if !slices.Equal(fc.questions, tc.questions) {
+			t.Errorf("%s: questions\n got %q\nwant %q", tc.op, fc.questions, tc.questions)
+		}
+	}
+
+	// Without the grant the host denies, naming the permission; without a
+	// client the host reports it cannot ask.
+	for op, want := range map[string]string{
+		"sample": "error denied: sample: denied: sample: sampling/createMessage is not granted to module hostcheck",
+		"elicit": "error denied: elicit: denied: elicit: elicitation/create is not granted",
+		"ask":    "error denied: ask: denied: ask: ",
+		"roots":  "error denied: ask: denied: ask: roots/list is not granted",
+	} {
+		out, _ := callClient(t, op, "x", nil, &fakeClient{}, nil)
+		if !strings.HasPrefix(outText(out), want) {
+			t.Errorf("%s without a grant: %q, want %q", op, outText(out), want)
+		}
+	}
+	if out, _ := callClient(t, "sample", "x", askGrant, nil, nil); !strings.HasPrefix(outText(out), "error failed: sample: failed: ") {
+		t.Errorf("sample without a client: %q", outText(out))
+	}
+	// An answer that comes with a later request (MCP 2026-07-28) stops the
+	// guest: the call ends input-required.
+	fc := &fakeClient{later: true}
+	if out, _ := callClient(t, "ask", "", askGrant, fc, nil); out.Err == nil || out.Err.Kind != runtime.KindInputRequired || len(fc.questions) != 3 {
+		t.Errorf("input required: %v %q", out.Err, fc.questions)
+	}
+
+	// resource_updated: the module's own resources and templates only.
+	out, ev := callClient(t, "updated", "test://hostcheck/doc/7", nil, nil, nil)
+	if outText(out) != "updated test://hostcheck/doc/7" || !slices.Equal(ev.updated, []string{"test://hostcheck/doc/7"}) {
+		t.Errorf("updated: %q %q", outText(out), ev.updated)
+	}
+	out, ev = callClient(t, "updated", "test://elsewhere", nil, nil, nil)
+	if !strings.HasPrefix(outText(out), "error not_found: resource_updated: not_found") || len(ev.updated) != 0 {
+		t.Errorf("updated elsewhere: %q %q", outText(out), ev.updated)
+	}
+
+	// Every kind of content item passes the runtime's checks.
+	out, _ = callClient(t, "content", "", nil, nil, nil)
+	if out.Err != nil || len(out.Result.Content) != 5 {
+		t.Fatalf("content: %v %#v", out.Err, out.Result.Content)
+	}
+	audio, _ := out.Result.Content[1].(*mcp.AudioContent)
+	link, _ := out.Result.Content[2].(*mcp.ResourceLink)
+	text, _ := out.Result.Content[3].(*mcp.EmbeddedResource)
+	blob, _ := out.Result.Content[4].(*mcp.EmbeddedResource)
+	if audio == nil || string(audio.Data) != "RIFF" || audio.MIMEType != "audio/wav" ||
+		link == nil || link.URI != "test://hostcheck/static" || link.Name != "static" ||
+		text == nil || text.Resource.Text != "embedded" ||
+		blob == nil || string(blob.Resource.Blob) != "\x00\x01" {
+		t.Errorf("content: %#v", out.Result.Content)
+	}
+	if sc, _ := json.Marshal(out.Result.StructuredContent); string(sc) != `{"items":5}` {
+		t.Errorf("structuredContent: %s", sc)
+	}
+}
+
+// TestSDKMethods serves resources/read, prompts/get and
+// completion/complete from the SDK's test module.
+func TestSDKMethods(t *testing.T) {
+	m := module(t, hostcheckWasm)
+	ctx := context.Background()
+	man := m.Manifest()
+	if len(man.Resources) != 1 || len(man.ResourceTemplates) != 1 || len(man.Prompts) != 1 || !man.Completions ||
+		!man.Permissions.Sampling || !man.Permissions.Elicitation || !man.Permissions.Roots {
+		t.Errorf("manifest: %+v", man)
+	}
+	if args := man.Prompts[0].Arguments; len(args) != 2 || args[0].Name != "who" || !args[0].Required || args[1].Required {
+		t.Errorf("prompt arguments: %+v", args)
+	}
+
+	read := func(uri string, match *abi.TemplateMatch) *runtime.Outcome {
+		t.Helper()
+		out, err := m.ReadResource(ctx, uri, match, runtime.Call{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	out := read("test://hostcheck/static", nil)
+	if out.Err != nil || len(out.Resource.Contents) != 1 {
+		t.Fatalf("static: %v", out.Err)
+	}
+	if c := out.Resource.Contents[0]; c.URI != "test://hostcheck/static" || c.MIMEType != "" || c.Text != "static text" {
+		t.Errorf("static: %+v", c)
+	}
+	doc := "test://hostcheck/doc/{id}"
+	out = read("test://hostcheck/doc/7", &abi.TemplateMatch{URITemplate: doc, Variables: map[string]string{"id": "7"}})
+	if out.Err != nil || out.Resource.Contents[0].Text != `{"id":"7"}` || out.Resource.Contents[0].URI != "test://hostcheck/doc/7" || out.Resource.Contents[0].MIMEType != "application/json" {
+		t.Errorf("doc 7: %v %+v", out.Err, out.Resource)
+	}
+	out = read("test://hostcheck/doc/blob", &abi.TemplateMatch{URITemplate: doc, Variables: map[string]string{"id": "blob"}})
+	if out.Err != nil || string(out.Resource.Contents[0].Blob) != "\xff\x00" {
+		t.Errorf("doc blob: %v %+v", out.Err, out.Resource)
+	}
+	out = read("test://hostcheck/doc/42", &abi.TemplateMatch{URITemplate: doc, Variables: map[string]string{"id": "42"}})
+	if out.GuestError == nil || out.GuestError.Code != abi.ErrorCodeNotFound || out.GuestError.Message != `no document "42"` {
+		t.Errorf("doc 42: %+v", out.GuestError)
+	}
+
+	out, err := m.GetPrompt(ctx, "greet", map[string]string{"who": "Ada", "style": "warm"}, runtime.Call{})
+	if err != nil || out.Err != nil {
+		t.Fatal(err, out.Err)
+	}
+	if p := out.Prompt; p.Description != "A greeting." || len(p.Messages) != 2 || p.Messages[0].Role != "user" ||
+		p.Messages[0].Content.(*mcp.TextContent).Text != "Greet Ada (warm)." || p.Messages[1].Content.(*mcp.EmbeddedResource).Resource.Text != "static text" {
+		t.Errorf("greet: %+v", p)
+	}
+	out, err = m.GetPrompt(ctx, "greet", map[string]string{"who": "Ada", "style": "bad"}, runtime.Call{})
+	if err != nil || out.GuestError == nil || out.GuestError.Code != abi.ErrorCodeInvalidParams || out.GuestError.Message != `unknown style "bad"` {
+		t.Errorf("greet bad: %v %+v", err, out.GuestError)
+	}
+
+	complete := func(ref abi.CompleteRef, arg, value string) []string {
+		t.Helper()
+		out, err := m.Complete(ctx, abi.CompleteParams{Ref: ref, Argument: abi.CompleteArgument{Name: arg, Value: value}}, runtime.Call{})
+		if err != nil || out.Err != nil {
+			t.Fatal(err, out.Err)
+		}
+		return out.Completion.Completion.Values
+	}
+	if got := complete(abi.CompleteRef{Type: "ref/prompt", Name: "greet"}, "who", "A"); !slices.Equal(got, []string{"Ada", "Alan"}) {
+		t.Errorf("complete who: %q", got)
+	}
+	if got := complete(abi.CompleteRef{Type: "ref/resource", URI: doc}, "id", "1"); !slices.Equal(got, []string{"1", "10"}) {
+		t.Errorf("complete id: %q", got)
+	}
+	if got := complete(abi.CompleteRef{Type: "ref/prompt", Name: "greet"}, "who", "Z"); got == nil || len(got) != 0 {
+		t.Errorf("complete none: %#v", got)
+	}
 }
