@@ -15,13 +15,15 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
-// newRuntime returns a runtime with the capability host functions.
+// newRuntime returns a runtime with the capability host functions, the
+// client's (sample, elicit, ask) included.
 func newRuntime(t *testing.T) *runtime.Runtime {
 	t.Helper()
 	store, err := kv.Open(t.TempDir(), nil)
@@ -29,12 +31,13 @@ func newRuntime(t *testing.T) *runtime.Runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	client := hosthttp.New(nil)
-	t.Cleanup(client.CloseIdleConnections)
+	hc := hosthttp.New(nil)
+	t.Cleanup(hc.CloseIdleConnections)
 	var fns []runtime.HostFunc
 	fns = append(fns, store.HostFuncs()...)
-	fns = append(fns, client.HostFuncs()...)
+	fns = append(fns, hc.HostFuncs()...)
 	fns = append(fns, secret.HostFuncs()...)
+	fns = append(fns, client.HostFuncs()...)
 	r, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(fns...))
 	if err != nil {
 		t.Fatal(err)

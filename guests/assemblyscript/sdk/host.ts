@@ -2,6 +2,8 @@
 // cross the boundary as UTF-8; request-style functions return a HostResult
 // holding the status and the response (or the error message) the host held.
 
+import { parseJSON, Obj } from "./json";
+
 @external("wasmgate", "log")
 declare function _log(level: i32, ptr: usize, len: usize): void;
 @external("wasmgate", "progress")
@@ -22,6 +24,14 @@ declare function _kv_delete(kp: usize, kl: usize): i32;
 declare function _kv_list(pp: usize, pl: usize, ap: usize, al: usize): i32;
 @external("wasmgate", "secret_get")
 declare function _secret_get(np: usize, nl: usize): i32;
+@external("wasmgate", "resource_updated")
+declare function _resource_updated(up: usize, ul: usize): i32;
+@external("wasmgate", "sample")
+declare function _sample(rp: usize, rl: usize): i32;
+@external("wasmgate", "elicit")
+declare function _elicit(rp: usize, rl: usize): i32;
+@external("wasmgate", "ask")
+declare function _ask(rp: usize, rl: usize): i32;
 
 // Status codes of the request-style host functions.
 export const OK: i32 = 0;
@@ -130,4 +140,58 @@ export function secretGet(name: string): HostResult {
 export function httpRequest(requestJSON: string): HostResult {
   const r = utf8(requestJSON);
   return fetchResponse(_http_request(changetype<usize>(r), <usize>r.byteLength));
+}
+
+// resourceUpdated tells the clients subscribed to one of the module's
+// resources (a URI of its manifest's resources, or one its
+// resourceTemplates match) that it changed. Any other URI is NOT_FOUND.
+export function resourceUpdated(uri: string): HostResult {
+  const u = utf8(uri);
+  return fetchResponse(_resource_updated(changetype<usize>(u), <usize>u.byteLength));
+}
+
+// sample asks the client's model. requestJSON holds the params of an MCP
+// sampling/createMessage request ({"messages": [...], "maxTokens": N});
+// data is its result ({"role", "content", "model", "stopReason"}). Needs
+// the sampling grant and a client that declared "sampling"
+// (current.client.supports("sampling")).
+export function sample(requestJSON: string): HostResult {
+  const r = utf8(requestJSON);
+  return fetchResponse(_sample(changetype<usize>(r), <usize>r.byteLength));
+}
+
+// sampleText asks the client's model one user text message; on success
+// data is the text of the answer ("" if it is not text).
+export function sampleText(prompt: string, maxTokens: i32): HostResult {
+  const content = new Obj().str("type", "text").str("text", prompt).toString();
+  const message = new Obj().str("role", "user").raw("content", content).toString();
+  const r = sample(new Obj().raw("messages", "[" + message + "]").int("maxTokens", maxTokens).toString());
+  if (!r.ok) return r;
+  let text = "";
+  const v = parseJSON(r.data);
+  if (v !== null) {
+    const c = v.get("content");
+    const t = c !== null ? c.get("text") : null;
+    if (t !== null && t.isString()) text = t.str;
+  }
+  const b = utf8(text);
+  return new HostResult(b.byteLength, b);
+}
+
+// elicit asks the user. requestJSON holds the params of an MCP
+// elicitation/create request ({"message": "...", "requestedSchema": {...}});
+// data is its result: {"action": "accept", "content": {...}}, or "decline"
+// or "cancel", which are answers, not errors. Needs the elicitation grant.
+export function elicit(requestJSON: string): HostResult {
+  const r = utf8(requestJSON);
+  return fetchResponse(_elicit(changetype<usize>(r), <usize>r.byteLength));
+}
+
+// ask puts several questions to the client at once, each under a key of
+// your choosing: {"key": {"method": "roots/list", "params": {}}, ...}
+// (sampling/createMessage, elicitation/create or roots/list, at most 16);
+// data holds the answers under the same keys.
+export function ask(questionsJSON: string): HostResult {
+  const r = utf8(questionsJSON);
+  return fetchResponse(_ask(changetype<usize>(r), <usize>r.byteLength));
 }
