@@ -200,7 +200,8 @@ func promptArgs(t reflect.Type) ([]promptArg, error) {
 		return nil, fmt.Errorf("the argument type %s must be a struct of strings or a map[string]string", t)
 	}
 	var args []promptArg
-	for f := range t.Fields() {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
