@@ -138,6 +138,7 @@ export function base64(data: ArrayBuffer): string {
 // Content builds the JSON of one content item, for Result.addContent and
 // Prompt.add. Binary data is given in standard base64 (see base64()).
 export class Content {
+  // text, image and audio are the items of the same names.
   static text(s: string): string { return new Obj().str("type", "text").str("text", s).toString(); }
   static image(base64: string, mimeType: string): string { return media("image", base64, mimeType); }
   static audio(base64: string, mimeType: string): string { return media("audio", base64, mimeType); }
@@ -261,8 +262,10 @@ function errorJSON(code: i32, message: string): string {
 // Reply is the result of a resources/read, prompts/get or
 // completion/complete handler, or its error.
 export class Reply {
+  // The error's code and message; a code of 0 is no error.
   errorCode: i32 = 0;
   errorMessage: string = "";
+  // failed says whether this is an error rather than a result.
   get failed(): bool { return this.errorCode != 0; }
   protected fail(message: string, code: i32): void { this.errorMessage = message; this.errorCode = code; }
   // body is the result's JSON; each kind of reply writes its own.
@@ -316,6 +319,7 @@ export class PromptRequest {
   arguments: JSONValue = new JSONValue();
   // argument returns an argument, or def when it was not given.
   argument(name: string, def: string = ""): string { return stringMember(this.arguments, name, def); }
+  // has says whether an argument was given.
   has(name: string): bool { return this.arguments.get(name) !== null; }
 }
 
@@ -332,12 +336,14 @@ export class Prompt extends Reply {
     p.fail(message, code);
     return p;
   }
+  // withDescription sets the description (left out when "").
   withDescription(d: string): Prompt { this.description = d; return this; }
   // add adds a message: role "user" or "assistant", content built with Content.
   add(role: string, content: string): Prompt {
     this.messages.push(new Obj().str("role", role).raw("content", content).toString());
     return this;
   }
+  // addUser and addAssistant add a text message.
   addUser(text: string): Prompt { return this.add("user", Content.text(text)); }
   addAssistant(text: string): Prompt { return this.add("assistant", Content.text(text)); }
   body(): string {
@@ -359,6 +365,7 @@ export class CompleteRequest {
   value: string = "";
   // The values of other arguments already given, a JSON object of strings.
   context: JSONValue = new JSONValue();
+  // contextArgument returns another argument already given, or def.
   contextArgument(name: string, def: string = ""): string { return stringMember(this.context, name, def); }
 }
 

@@ -869,12 +869,15 @@ impl MethodError {
     pub const INVALID_PARAMS: i64 = -32602;
     pub const INTERNAL: i64 = -32603;
 
+    /// A "resource not found" error (for resources/read).
     pub fn not_found(msg: impl Into<String>) -> MethodError {
         MethodError { code: Self::NOT_FOUND, message: msg.into() }
     }
+    /// An "invalid params" error: a bad argument or template variable.
     pub fn invalid_params(msg: impl Into<String>) -> MethodError {
         MethodError { code: Self::INVALID_PARAMS, message: msg.into() }
     }
+    /// An internal error: the handler failed.
     pub fn internal(msg: impl Into<String>) -> MethodError {
         MethodError { code: Self::INTERNAL, message: msg.into() }
     }
@@ -1012,6 +1015,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// "user" or "assistant", as MCP spells it.
     pub fn name(&self) -> &'static str {
         match self {
             Role::User => "user",
@@ -1083,6 +1087,7 @@ pub enum Ref {
 /// partial value and the arguments already given.
 #[derive(Clone, Debug)]
 pub struct CompleteRequest {
+    /// The prompt or resource template the argument belongs to.
     pub reference: Ref,
     /// The argument's (or template variable's) name.
     pub argument: String,
@@ -1113,6 +1118,7 @@ pub struct Completion {
 }
 
 impl Completion {
+    /// These values, with no total and no more to come.
     pub fn new(values: Vec<String>) -> Completion {
         Completion { values, ..Default::default() }
     }
