@@ -27,19 +27,23 @@ const MaxCompletionValues = 100
 // resources. c supplies the limits, events, grant and client; its Tool and
 // Arguments are ignored. On success the Outcome's Resource is set.
 func (m *Module) ReadResource(ctx context.Context, uri string, match *abi.TemplateMatch, c Call) (*Outcome, error) {
-	mime := "text/plain"
+	declared := ""
 	if match != nil {
 		for _, t := range m.manifest.ResourceTemplates {
-			if t.URITemplate == match.URITemplate && t.MIMEType != "" {
-				mime = t.MIMEType
+			if t.URITemplate == match.URITemplate {
+				declared = t.MIMEType
 			}
 		}
 	} else {
 		for _, r := range m.manifest.Resources {
-			if r.URI == uri && r.MIMEType != "" {
-				mime = r.MIMEType
+			if r.URI == uri {
+				declared = r.MIMEType
 			}
 		}
+	}
+	mime := declared
+	if mime == "" {
+		mime = "text/plain"
 	}
 	return m.serve(ctx, c, target{abi.MethodResourcesRead, uri}, abi.ReadRequest(uri, match, c.Meta), func(out *Outcome, stdout []byte) *CallError {
 		raw, gerr, cerr := methodOutput(stdout, "contents")
@@ -47,13 +51,18 @@ func (m *Module) ReadResource(ctx context.Context, uri string, match *abi.Templa
 		case cerr != nil:
 			return cerr
 		case gerr != nil:
-			out.guestError(gerr)
+			out.guestError(m, target{abi.MethodResourcesRead, uri}, gerr)
 		case raw == nil:
 			out.Resource = &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: mime, Text: string(stdout)}}}
 		default:
 			res, err := parseReadResult(raw, uri)
 			if err != nil {
 				return &CallError{Kind: KindInvalidOutput, Message: "the module's output is not a valid resources/read result: " + err.Error()}
+			}
+			for _, c := range res.Contents {
+				if c.MIMEType == "" && c.URI == uri {
+					c.MIMEType = declared
+				}
 			}
 			out.Resource = res
 		}
@@ -84,7 +93,7 @@ func (m *Module) GetPrompt(ctx context.Context, name string, args map[string]str
 		case cerr != nil:
 			return cerr
 		case gerr != nil:
-			out.guestError(gerr)
+			out.guestError(m, target{abi.MethodPromptsGet, name}, gerr)
 		case raw == nil:
 			out.Prompt = &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{{Role: "user", Content: &mcp.TextContent{Text: string(stdout)}}}}
 		default:
@@ -117,7 +126,7 @@ func (m *Module) Complete(ctx context.Context, p abi.CompleteParams, c Call) (*O
 		case cerr != nil:
 			return cerr
 		case gerr != nil:
-			out.guestError(gerr)
+			out.guestError(m, target{abi.MethodCompletionComp, what}, gerr)
 		case raw == nil:
 			return &CallError{Kind: KindInvalidOutput, Message: `the module's output is not a completion/complete result: write {"completion": {"values": [...]}}`}
 		default:
@@ -131,14 +140,14 @@ func (m *Module) Complete(ctx context.Context, p abi.CompleteParams, c Call) (*O
 	})
 }
 
-func (o *Outcome) guestError(g *abi.GuestError) {
+func (o *Outcome) guestError(m *Module, t target, g *abi.GuestError) {
 	switch g.Code {
 	case abi.ErrorCodeNotFound, abi.ErrorCodeInvalidParams, abi.ErrorCodeInternal:
 	default:
 		g.Code = abi.ErrorCodeInternal
 	}
 	o.GuestError = g
-	o.Err = &CallError{Kind: KindToolError, Message: "the module reported an error: " + g.Message}
+	o.Err = &CallError{Kind: KindToolError, Module: m.Name(), Tool: t.name, Method: t.method, Message: "the module reported an error: " + g.Message}
 }
 
 // methodOutput sorts a guest's stdout for a method other than tools/call:

@@ -85,9 +85,12 @@ func TestMethodOutputGuestError(t *testing.T) {
 		t.Fatalf("got %s, %+v, %v", raw, gerr, cerr)
 	}
 	var o Outcome
-	o.guestError(&abi.GuestError{Code: -32700, Message: "pretend parse error"})
+	o.guestError(&Module{manifest: &abi.Manifest{Name: "m"}}, target{abi.MethodResourcesRead, "a://x"}, &abi.GuestError{Code: -32700, Message: "pretend parse error"})
 	if o.GuestError.Code != abi.ErrorCodeInternal || o.Err == nil || o.Err.Kind != KindToolError {
 		t.Errorf("a code a guest may not use was kept: %+v", o.GuestError)
+	}
+	if got := o.Err.Error(); got != "resource a://x of module m: the module reported an error: pretend parse error" {
+		t.Errorf("error = %q", got)
 	}
 	if _, _, cerr := methodOutput([]byte(`{"error":{"code":1}}`), "contents"); cerr == nil || cerr.Kind != KindInvalidOutput {
 		t.Errorf("an error without a message: %v", cerr)

@@ -140,18 +140,21 @@ func (r *Registry) newAsker(session *mcp.ServerSession, p peer, bind string, req
 	if !p.asksByResult() {
 		return a, nil
 	}
-	rp := &replay{sealer: r.sealer, bind: bind, peer: p}
+	rp := &replay{sealer: r.sealer, bind: bind, peer: p, answers: map[string]json.RawMessage{}}
 	a.replay = rp
 	if reqState == "" {
-		return a, nil
+		// Answers without a state can only be for the first round: the
+		// client answers questions it was not yet asked, or the server
+		// sent no state. Nothing earlier is at stake.
+		rp.pending = &round{}
+	} else {
+		var st state
+		if err := r.sealer.open(reqState, &st); err != nil || st.Bind != bind {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "requestState is not one this server issued for this request (tampered with, from another request, or from before a restart): send the request again without requestState and inputResponses"}
+		}
+		rp.rounds = st.Rounds
+		rp.pending = &st.Pending
 	}
-	var st state
-	if err := r.sealer.open(reqState, &st); err != nil || st.Bind != bind {
-		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "requestState is not one this server issued for this request (tampered with, from another request, or from before a restart): send the request again without requestState and inputResponses"}
-	}
-	rp.rounds = st.Rounds
-	rp.pending = &st.Pending
-	rp.answers = map[string]json.RawMessage{}
 	for k, v := range responses {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -259,7 +262,7 @@ func (rp *replay) ask(qs map[string]runtime.Question) (map[string]json.RawMessag
 		}
 		return rp.rounds[k].Answers, nil
 	}
-	if k == len(rp.rounds) && rp.pending != nil && rp.pending.Questions == h {
+	if k == len(rp.rounds) && rp.pending != nil && (rp.pending.Questions == h || rp.pending.Questions == "" && k == 0) {
 		answers := map[string]json.RawMessage{}
 		for key := range qs {
 			a, ok := rp.answers[key]
@@ -288,19 +291,12 @@ type inputRequired struct {
 
 func (rp *replay) inputRequired() (*inputRequired, error) {
 	if rp.missing != "" {
-		caps := &mcp.ClientCapabilities{}
-		switch rp.missing {
-		case "sampling/createMessage":
-			caps.Sampling = &mcp.SamplingCapabilities{}
-		case "elicitation/create":
-			caps.Elicitation = &mcp.ElicitationCapabilities{}
-		case "roots/list":
-			caps.RootsV2 = &mcp.RootCapabilities{}
-		}
+		// Built by hand: mcp.ClientCapabilities always encodes "roots".
+		name := map[string]string{"sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots"}[rp.missing]
 		return nil, &jsonrpc.Error{
 			Code:    mcp.CodeMissingRequiredClientCapabilities,
-			Message: fmt.Sprintf("the tool needs to ask the client %s, and the client did not declare that capability", rp.missing),
-			Data:    mustJSON(mcp.MissingRequiredClientCapabilityData{RequiredCapabilities: caps}),
+			Message: fmt.Sprintf("the tool needs to ask the client %s, and the client did not declare the %s capability", rp.missing, name),
+			Data:    mustJSON(map[string]any{"requiredCapabilities": map[string]any{name: map[string]any{}}}),
 		}
 	}
 	reqs, st, err := rp.result()

@@ -191,3 +191,17 @@ func TestOlderClientsAreAskedDirectly(t *testing.T) {
 		t.Fatalf("ask without a session: %v", err)
 	}
 }
+
+func TestReplayFirstRoundWithoutState(t *testing.T) {
+	r := &Registry{sealer: newSealer()}
+	q := map[string]runtime.Question{"user_name": question("elicitation/create", `{"message":"?"}`)}
+	a := rerun(t, r, "b", "", map[string]string{"user_name": `{"action":"accept","content":{"name":"Alice"}}`, "extra": `{"action":"decline"}`})
+	got, err := a.Ask(t.Context(), q)
+	if err != nil || !strings.Contains(string(got["user_name"]), "Alice") {
+		t.Fatalf("first round answered without a state: %s, %v", got["user_name"], err)
+	}
+	// A second round cannot be answered without the state of the first.
+	if _, err := a.Ask(t.Context(), map[string]runtime.Question{"user_name": question("elicitation/create", `{"message":"again?"}`)}); !errors.Is(err, runtime.ErrInputRequired) {
+		t.Fatalf("second round: %v, want ErrInputRequired", err)
+	}
+}

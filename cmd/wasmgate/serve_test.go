@@ -314,7 +314,7 @@ func TestServeStdio(t *testing.T) {
 	}
 	wg.Wait()
 
-	served := fmt.Sprintf("serving %d tools from ", len(toolNames(t, cs)))
+	served := fmt.Sprintf("serving %d tools", len(toolNames(t, cs)))
 	for _, s := range []string{served, "serving MCP over stdio"} {
 		if !strings.Contains(stderr.String(), s) {
 			t.Errorf("stderr lacks %q:\n%s", s, stderr)
