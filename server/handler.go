@@ -45,8 +45,17 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		return nil, err
 	}
 
-	ctx, release := t.reg.calls.track(ctx, req.Extra)
+	ctx, release, detach := t.reg.calls.trackDetachable(ctx, req.Extra)
 	defer release()
+	if d := t.reg.opts.PollAfter; d > 0 && req.Extra != nil && req.Extra.CloseSSEStream != nil {
+		// A long call gives its HTTP stream back: the client reconnects
+		// after d and gets the result from the event store (SEP-1699).
+		poll := time.AfterFunc(d, func() {
+			detach()
+			req.Extra.CloseSSEStream(mcp.CloseSSEStreamArgs{RetryAfter: d})
+		})
+		defer poll.Stop()
+	}
 	var token any
 	if req.Params != nil {
 		token = req.Params.GetProgressToken()

@@ -85,12 +85,20 @@ func (t *tracker) close(tag string) {
 // call ends, and a function to call when the call is done. Calls that did
 // not come through CancelOnDisconnect are not tracked.
 func (t *tracker) track(ctx context.Context, extra *mcp.RequestExtra) (context.Context, func()) {
+	ctx, release, _ := t.trackDetachable(ctx, extra)
+	return ctx, release
+}
+
+// trackDetachable is track, with a function that stops tracking the call
+// without ending it: for a stream the server closes itself, which the
+// client resumes.
+func (t *tracker) trackDetachable(ctx context.Context, extra *mcp.RequestExtra) (context.Context, func(), func()) {
 	if extra == nil || extra.Header == nil {
-		return ctx, func() {}
+		return ctx, func() {}, func() {}
 	}
 	tag := extra.Header.Get(tagHeader)
 	if !strings.HasPrefix(tag, t.prefix) {
-		return ctx, func() {}
+		return ctx, func() {}, func() {}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	c := &trackedCall{cancel: cancel}
@@ -103,12 +111,12 @@ func (t *tracker) track(ctx context.Context, extra *mcp.RequestExtra) (context.C
 	if !ok {
 		cancel(ErrClientGone) // the request ended before the call started
 	}
-	return ctx, func() {
+	detach := func() {
 		t.mu.Lock()
 		delete(t.live[tag], c)
 		t.mu.Unlock()
-		cancel(nil)
 	}
+	return ctx, func() { detach(); cancel(nil) }, detach
 }
 
 // ProtocolRevisionHeader is the HTTP header that names the MCP revision of

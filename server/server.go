@@ -83,6 +83,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -115,6 +116,15 @@ type Options struct {
 	// their limits (an operator's policy, for instance).
 	// If nil, nothing is granted and every call runs under Limits.
 	Configure func(Tool) ToolConfig
+
+	// PollAfter, if positive, is how long a tools/call may hold the HTTP
+	// stream that carries it: past it the server closes the stream with a
+	// retry hint of the same length, and the client reconnects with
+	// Last-Event-ID to get the result (SEP-1699 polling). The call goes on
+	// meanwhile. It needs a streamable HTTP handler with an event store
+	// and clients of protocol 2025-11-25 (earlier ones are not asked to
+	// reconnect). If zero, streams stay open until the result.
+	PollAfter time.Duration
 
 	// ConfigureModule, if not nil, is called once for each module Add
 	// serves and says how its resources/read, prompts/get and

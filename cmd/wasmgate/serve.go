@@ -40,6 +40,7 @@ const shutdownGrace = 5 * time.Second
 type serveFlags struct {
 	addr      string
 	stateless bool
+	pollAfter time.Duration
 	tokenFile string
 	limits    limitFlags
 	grants    grantFlags
@@ -52,6 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	var f serveFlags
 	fs.StringVar(&f.addr, "http", "", "serve over HTTP at `ADDR` (host:port): streamable HTTP at /mcp, legacy SSE at /sse, health at /healthz (default: stdio)")
 	fs.BoolVar(&f.stateless, "stateless", false, "with --http: stateless streamable HTTP, no sessions; each request stands alone (default false)")
+	fs.DurationVar(&f.pollAfter, "poll-after", 0, "with --http, sessions: a tool call that runs longer than `duration` gives its HTTP stream back and the client picks the result up when it reconnects (SEP-1699), for proxies that cut long responses (default: streams stay open)")
 	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE` (default: no authentication)")
 	f.limits.register(fs)
 	f.grants.register(fs)
@@ -66,8 +68,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		e.errorf("serve needs at least one .wasm file or directory; see 'wasmgate serve -h'")
 		return exitUsage
 	}
-	if f.addr == "" && (f.stateless || f.tokenFile != "") {
-		e.errorf("serve: --stateless and --auth-token-file need --http ADDR")
+	if f.addr == "" && (f.stateless || f.tokenFile != "" || f.pollAfter != 0) {
+		e.errorf("serve: --stateless, --poll-after and --auth-token-file need --http ADDR")
+		return exitUsage
+	}
+	if f.pollAfter < 0 || f.pollAfter != 0 && f.stateless {
+		e.errorf("serve: --poll-after needs a positive duration and sessions (not --stateless)")
 		return exitUsage
 	}
 	var token string
@@ -139,8 +145,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()}, sopts)
 	// Refused modules and skipped tools are logged by Add; the rest is served.
 	reg, _ = server.Add(srv, mods, &server.Options{
-		Limits: f.limits.limits(),
-		Logger: logger,
+		Limits:    f.limits.limits(),
+		Logger:    logger,
+		PollAfter: f.pollAfter,
 		Configure: func(t server.Tool) server.ToolConfig {
 			return server.ToolConfig{Grant: grants[t.Module].Tools[t.Manifest.Name], Limits: ceiling(t.Module)}
 		},

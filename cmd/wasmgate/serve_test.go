@@ -209,7 +209,8 @@ func TestServeUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no path", []string{"serve"}, "serve needs at least one .wasm file or directory"},
-		{"stateless without http", []string{"serve", "--stateless", serveGuests}, "--stateless and --auth-token-file need --http ADDR"},
+		{"stateless without http", []string{"serve", "--stateless", serveGuests}, "--stateless, --poll-after and --auth-token-file need --http ADDR"},
+		{"poll-after stateless", []string{"serve", "--http", "127.0.0.1:0", "--stateless", "--poll-after", "1s", serveGuests}, "--poll-after needs a positive duration and sessions"},
 		{"empty token", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", empty, serveGuests}, "is empty"},
 		{"missing token file", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", filepath.Join(dir, "nope"), serveGuests}, "no such file"},
 		{"nothing loads", []string{"serve", broken, filepath.Join(dir, "missing")}, "no module loaded; nothing to serve"},
