@@ -6,7 +6,8 @@
 # make conformance runs it after `npm ci` here (Node 22 and both suites come
 # from npm into test/conformance/node_modules). Per version it prints each
 # scenario's result and a total line, and it fails when a scenario fails
-# that expected-failures.yaml does not list, or passes although it does.
+# that expected-failures/VERSION.yaml does not list, or passes although it
+# does.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -23,7 +24,9 @@ mkdir -p "$out"
 
 # Serve on a free loopback port; wasmgate prints the URL it listens on.
 log="$out/serve.log"
-"$wasmgate" serve --http 127.0.0.1:0 --policy "$root/guests/conformance/policy.yaml" "$root/guests/conformance" 2>"$log" &
+# --poll-after: test_reconnection runs 1.5 s, so its stream is closed
+# mid-call and resumed (server-sse-polling); every other call is shorter.
+"$wasmgate" serve --http 127.0.0.1:0 --poll-after 500ms --policy "$root/guests/conformance/policy.yaml" "$root/guests/conformance" 2>"$log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 url=""
@@ -43,8 +46,8 @@ for v in "${versions[@]}"; do
   rc=0
   (cd "$out" && "$node" "$here/node_modules/conformance-$v/dist/index.js" server \
       --url "$url" --suite all -o "$out/$v" \
-      --expected-failures "$here/expected-failures.yaml") >"$out/$v.log" 2>&1 || rc=$?
-  go run "$here/summary" -version "$v" -expected "$here/expected-failures.yaml" "$out/$v" || status=1
+      --expected-failures "$here/expected-failures/$v.yaml") >"$out/$v.log" 2>&1 || rc=$?
+  go run "$here/summary" -version "$v" -expected "$here/expected-failures/$v.yaml" "$out/$v" || status=1
   if [ $rc -ne 0 ]; then
     echo "conformance $v exited with status $rc (unexpected failures, or expected failures that now pass); its output: test/conformance/results/$v.log"
     status=1

@@ -55,6 +55,9 @@ type None struct{}
 // pause spaces out log messages and progress reports.
 const pause = 50 * time.Millisecond
 
+// reconnectAfter is how long test_reconnection runs.
+const reconnectAfter = 1500 * time.Millisecond
+
 func init() {
 	sdk.Module(sdk.ModuleInfo{
 		Name:        "conformance-tools",
@@ -108,6 +111,14 @@ func init() {
 		sdk.Progress(100, 100, "done")
 		return "Reported progress 0, 50 and 100 of 100.", nil
 	}, sdk.Description("Reports progress three times while it runs."))
+
+	// A long call, for the SSE polling scenario: served with --poll-after
+	// shorter than this, the server closes its stream mid-call and the
+	// client gets the result when it reconnects.
+	sdk.Tool("test_reconnection", func(ctx context.Context, _ None) (string, error) {
+		time.Sleep(reconnectAfter)
+		return "The result of a call whose stream was closed and resumed.", nil
+	}, sdk.Description("Runs for 1.5 seconds, so that a server that gives long calls' streams back (wasmgate serve --poll-after) closes its stream mid-call."))
 
 	sdk.Tool("json_schema_2020_12_tool", func(ctx context.Context, a map[string]any) (string, error) {
 		b, err := json.Marshal(a)
