@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate/host/client"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -43,6 +44,10 @@ var modulePaths = map[string]string{
 	"notify":     "../guests/testdata/serve/notify.wasm",
 	"reflect":    "../guests/testdata/serve/reflect.wasm",
 	"structured": "../guests/testdata/serve/structured.wasm",
+	// The conformance suite's modules: every content type, resources,
+	// templates, prompts, completions and questions for the client.
+	"conftools":     "../guests/conformance/tools/tools.wasm",
+	"confresources": "../guests/conformance/resources/resources.wasm",
 }
 
 func TestMain(m *testing.M) {
@@ -50,7 +55,7 @@ func TestMain(m *testing.M) {
 		os.Exit(runBenchServer())
 	}
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, nil)
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithHostFunctions(client.HostFuncs()...))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
