@@ -529,7 +529,7 @@ func TestSDKMethods(t *testing.T) {
 	if out.Err != nil || len(out.Resource.Contents) != 1 {
 		t.Fatalf("static: %v", out.Err)
 	}
-	if c := out.Resource.Contents[0]; c.URI != "test://hostcheck/static" || c.MIMEType != "" || c.Text != "static text" {
+	if c := out.Resource.Contents[0]; c.URI != "test://hostcheck/static" || c.MIMEType != "text/plain" || c.Text != "static text" {
 		t.Errorf("static: %+v", c)
 	}
 	doc := "test://hostcheck/doc/{id}"

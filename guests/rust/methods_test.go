@@ -247,7 +247,7 @@ func TestSDKResources(t *testing.T) {
 	}{
 		{"test://static", nil, `[{"uri":"test://static","mimeType":"text/plain","text":"static text at test://static for 2025-11-25"}]`},
 		{"test://blob", nil, `[{"uri":"test://blob","mimeType":"application/octet-stream","blob":"AAEC/v8="},{"uri":"test://blob#note","mimeType":"text/markdown","text":"# a note"}]`},
-		{"test://doc/7", doc("7"), `[{"uri":"test://doc/7","text":"doc 7 of test://doc/{id} (id=7)"}]`},
+		{"test://doc/7", doc("7"), `[{"uri":"test://doc/7","mimeType":"text/markdown","text":"doc 7 of test://doc/{id} (id=7)"}]`}, // the declared mimeType,
 	} {
 		out, err := m.ReadResource(context.Background(), tc.uri, tc.match, runtime.Call{ClientInfo: testClient})
 		if err != nil || out.Err != nil {
