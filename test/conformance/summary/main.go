@@ -100,9 +100,9 @@ func main() {
 		what := ""
 		switch {
 		case len(failures) > 0:
-			what = fmt.Sprintf("%d failed checks", len(failures))
+			what = plural(len(failures), "failed check")
 		case len(warnings) > 0:
-			what = fmt.Sprintf("no failed check, %d warnings", len(warnings))
+			what = "no failed check, " + plural(len(warnings), "warning")
 			warnedOnly++
 		}
 		switch {
@@ -185,4 +185,11 @@ func oneLine(s string) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
