@@ -134,25 +134,27 @@ func (r *Registry) addResources(s *mcp.Server) []error {
 		}
 	}
 
-	names := planPrompts(r.modules)
-	for _, n := range names.warnings {
-		r.warnings = append(r.warnings, n)
-		r.logger.Warn(n)
+	names, warnings, perrs := nameAll(r.modules, "prompt",
+		func(m *abi.Manifest) []abi.Prompt { return m.Prompts },
+		func(p *abi.Prompt) string { return p.Name })
+	for _, w := range warnings {
+		r.warnings = append(r.warnings, w)
+		r.logger.Warn(w)
 	}
-	errs = append(errs, names.errs...)
-	for _, e := range names.entries {
-		p := &prompt{srv: byModule[e.mod], name: e.name, man: e.prompt}
+	errs = append(errs, perrs...)
+	for _, e := range names {
+		p := &prompt{srv: byModule[e.mod], name: e.name, man: e.item}
 		r.prompts[e.name] = p
 		if r.promptsByModule[e.mod] == nil {
 			r.promptsByModule[e.mod] = map[string]*prompt{}
 		}
-		r.promptsByModule[e.mod][e.prompt.Name] = p
+		r.promptsByModule[e.mod][e.item.Name] = p
 		def := &mcp.Prompt{
-			Name: e.name, Title: e.prompt.Title, Description: e.prompt.Description,
-			Icons: icons(e.prompt.Icons),
-			Meta:  mcp.Meta{"wasmgate/module": e.mod.Name(), "wasmgate/prompt": e.prompt.Name},
+			Name: e.name, Title: e.item.Title, Description: e.item.Description,
+			Icons: icons(e.item.Icons),
+			Meta:  mcp.Meta{"wasmgate/module": e.mod.Name(), "wasmgate/prompt": e.item.Name},
 		}
-		for _, a := range e.prompt.Arguments {
+		for _, a := range e.item.Arguments {
 			def.Arguments = append(def.Arguments, &mcp.PromptArgument{Name: a.Name, Title: a.Title, Description: a.Description, Required: a.Required})
 		}
 		s.AddPrompt(def, p.get)
@@ -176,64 +178,6 @@ func icons(in []abi.Icon) []mcp.Icon {
 		out = append(out, mcp.Icon{Source: ic.Src, MIMEType: ic.MIMEType, Sizes: ic.Sizes, Theme: mcp.IconTheme(ic.Theme)})
 	}
 	return out
-}
-
-type promptEntry struct {
-	name   string
-	mod    *runtime.Module
-	prompt *abi.Prompt
-}
-
-type promptPlan struct {
-	entries  []promptEntry
-	warnings []string
-	errs     []error
-}
-
-// planPrompts names prompts as planNames names tools: a prompt name
-// declared by several modules is served as "<module>_<prompt>" for each.
-func planPrompts(mods []*runtime.Module) promptPlan {
-	var p promptPlan
-	declarers := map[string][]string{}
-	for _, m := range mods {
-		for _, pr := range m.Manifest().Prompts {
-			declarers[pr.Name] = append(declarers[pr.Name], m.Name())
-		}
-	}
-	warned := map[string]bool{}
-	for _, m := range mods {
-		for i := range m.Manifest().Prompts {
-			pr := &m.Manifest().Prompts[i]
-			name := pr.Name
-			if ds := declarers[pr.Name]; len(ds) > 1 {
-				name = m.Name() + "_" + pr.Name
-				if !warned[pr.Name] {
-					warned[pr.Name] = true
-					sorted := slices.Sorted(slices.Values(ds))
-					as := make([]string, len(sorted))
-					for k, d := range sorted {
-						as[k] = d + "_" + pr.Name
-					}
-					p.warnings = append(p.warnings, fmt.Sprintf("prompt name %q is declared by modules %s: serving them as %s", pr.Name, strings.Join(sorted, ", "), strings.Join(as, ", ")))
-				}
-			}
-			p.entries = append(p.entries, promptEntry{name: name, mod: m, prompt: pr})
-		}
-	}
-	count := map[string]int{}
-	for _, e := range p.entries {
-		count[e.name]++
-	}
-	kept := p.entries[:0:0]
-	for _, e := range p.entries {
-		if e.name != e.prompt.Name && count[e.name] > 1 || len(e.name) > MaxToolName {
-			p.errs = append(p.errs, fmt.Errorf("prompt %s of module %s (%s) skipped: its prefixed name %q is taken or longer than %d characters; rename the prompt or the module", e.prompt.Name, e.mod.Name(), e.mod.Path(), e.name, MaxToolName))
-			continue
-		}
-		kept = append(kept, e)
-	}
-	p.entries = kept
-	return p
 }
 
 // call runs one request on the module: run makes the runtime call. It

@@ -238,7 +238,7 @@ func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error
 			err = addTool(s, t)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("tool %s of module %s (%s) skipped: %w", e.tool.Name, e.mod.Name(), e.mod.Path(), err))
+			errs = append(errs, fmt.Errorf("tool %s of module %s (%s) skipped: %w", e.item.Name, e.mod.Name(), e.mod.Path(), err))
 			continue
 		}
 		r.tools = append(r.tools, t.info)
@@ -312,26 +312,26 @@ type tool struct {
 
 // newTool resolves the tool's schemas and builds its MCP definition.
 func (r *Registry) newTool(e entry) (*tool, error) {
-	t := &tool{reg: r, info: Tool{Name: e.name, Module: e.mod, Manifest: e.tool}, name: e.name, mod: e.mod, man: e.tool, limits: r.opts.Limits}
+	t := &tool{reg: r, info: Tool{Name: e.name, Module: e.mod, Manifest: e.item}, name: e.name, mod: e.mod, man: e.item, limits: r.opts.Limits}
 	if r.opts.Configure != nil {
 		cfg := r.opts.Configure(t.info)
 		t.grant, t.limits = cfg.Grant, cfg.Limits.Or(r.opts.Limits)
 	}
 	var err error
-	if t.in, err = abi.ResolveSchema(e.tool.InputSchema); err != nil {
+	if t.in, err = abi.ResolveSchema(e.item.InputSchema); err != nil {
 		return nil, fmt.Errorf("inputSchema: %w", err)
 	}
-	t.defaults = hasDefault(e.tool.InputSchema)
-	if len(e.tool.OutputSchema) > 0 {
+	t.defaults = hasDefault(e.item.InputSchema)
+	if len(e.item.OutputSchema) > 0 {
 		var s jsonschema.Schema
-		if err := json.Unmarshal(e.tool.OutputSchema, &s); err != nil {
+		if err := json.Unmarshal(e.item.OutputSchema, &s); err != nil {
 			return nil, fmt.Errorf("outputSchema: %w", err)
 		}
 		if t.out, err = s.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
 			return nil, fmt.Errorf("outputSchema: %w", err)
 		}
 	}
-	t.def = mcpTool(e.name, e.mod, e.tool)
+	t.def = mcpTool(e.name, e.mod, e.item)
 	t.def.Annotations = r.annotations(t)
 	return t, nil
 }
@@ -467,11 +467,7 @@ func hasDefault(raw json.RawMessage) bool {
 }
 
 // entry is one tool to register under name.
-type entry struct {
-	name string
-	mod  *runtime.Module
-	tool *abi.Tool
-}
+type entry = named[abi.Tool]
 
 type plan struct {
 	modules  []*runtime.Module
@@ -496,51 +492,74 @@ func planNames(mods []*runtime.Module) plan {
 		byName[m.Name()] = m
 		p.modules = append(p.modules, m)
 	}
+	var errs []error
+	p.entries, p.warnings, errs = nameAll(p.modules, "tool",
+		func(m *abi.Manifest) []abi.Tool { return m.Tools },
+		func(t *abi.Tool) string { return t.Name })
+	p.errs = append(p.errs, errs...)
+	return p
+}
 
-	declarers := map[string][]string{} // tool name -> module names
-	for _, m := range p.modules {
-		for _, t := range m.Manifest().Tools {
-			declarers[t.Name] = append(declarers[t.Name], m.Name())
+// named is an item of a module's manifest (a tool, a prompt) and the name
+// it is served under.
+type named[T any] struct {
+	name string
+	mod  *runtime.Module
+	item *T
+}
+
+// nameAll applies the naming rules of the package documentation to one
+// kind of item: a name several modules declare is served as
+// "<module>_<name>" for each of them (with a warning), and an item whose
+// prefixed name is still taken, or too long, is skipped (with an error).
+func nameAll[T any](mods []*runtime.Module, kind string, items func(*abi.Manifest) []T, nameOf func(*T) string) (out []named[T], warnings []string, errs []error) {
+	declarers := map[string][]string{} // name -> module names
+	for _, m := range mods {
+		for i := range items(m.Manifest()) {
+			n := nameOf(&items(m.Manifest())[i])
+			declarers[n] = append(declarers[n], m.Name())
 		}
 	}
 	warned := map[string]bool{}
-	for _, m := range p.modules {
-		for i := range m.Manifest().Tools {
-			t := &m.Manifest().Tools[i]
-			name := t.Name
-			if mods := declarers[t.Name]; len(mods) > 1 {
-				name = m.Name() + "_" + t.Name
-				if !warned[t.Name] {
-					warned[t.Name] = true
-					sorted := slices.Sorted(slices.Values(mods))
+	for _, m := range mods {
+		list := items(m.Manifest())
+		for i := range list {
+			it := &list[i]
+			own := nameOf(it)
+			name := own
+			if ds := declarers[own]; len(ds) > 1 {
+				name = m.Name() + "_" + own
+				if !warned[own] {
+					warned[own] = true
+					sorted := slices.Sorted(slices.Values(ds))
 					served := make([]string, len(sorted))
 					for k, mn := range sorted {
-						served[k] = mn + "_" + t.Name
+						served[k] = mn + "_" + own
 					}
-					p.warnings = append(p.warnings, fmt.Sprintf("tool name %q is declared by modules %s: serving them as %s", t.Name, strings.Join(sorted, ", "), strings.Join(served, ", ")))
+					warnings = append(warnings, fmt.Sprintf("%s name %q is declared by modules %s: serving them as %s", kind, own, strings.Join(sorted, ", "), strings.Join(served, ", ")))
 				}
 			}
-			p.entries = append(p.entries, entry{name: name, mod: m, tool: t})
+			out = append(out, named[T]{name: name, mod: m, item: it})
 		}
 	}
 
-	// A prefixed name may still be taken; such tools are skipped.
+	// A prefixed name may still be taken; such items are skipped.
 	taken := map[string][]int{}
-	for i, e := range p.entries {
+	for i, e := range out {
 		taken[e.name] = append(taken[e.name], i)
 	}
-	kept := p.entries[:0:0]
-	for i, e := range p.entries {
-		prefixed := e.name != e.tool.Name
+	kept := out[:0:0]
+	for i, e := range out {
+		own := nameOf(e.item)
 		if len(e.name) > MaxToolName {
-			p.errs = append(p.errs, fmt.Errorf("tool %s of module %s (%s) skipped: its prefixed name %q is longer than %d characters; rename the tool or the module", e.tool.Name, e.mod.Name(), e.mod.Path(), e.name, MaxToolName))
+			errs = append(errs, fmt.Errorf("%s %s of module %s (%s) skipped: its prefixed name %q is longer than %d characters; rename the %s or the module", kind, own, e.mod.Name(), e.mod.Path(), e.name, MaxToolName, kind))
 			continue
 		}
-		if prefixed && len(taken[e.name]) > 1 {
+		if e.name != own && len(taken[e.name]) > 1 {
 			for _, j := range taken[e.name] {
 				if j != i {
-					o := p.entries[j]
-					p.errs = append(p.errs, fmt.Errorf("tool %s of module %s (%s) skipped: its prefixed name %q is also the name of tool %s of module %s (%s)", e.tool.Name, e.mod.Name(), e.mod.Path(), e.name, o.tool.Name, o.mod.Name(), o.mod.Path()))
+					o := out[j]
+					errs = append(errs, fmt.Errorf("%s %s of module %s (%s) skipped: its prefixed name %q is also the name of %s %s of module %s (%s)", kind, own, e.mod.Name(), e.mod.Path(), e.name, kind, nameOf(o.item), o.mod.Name(), o.mod.Path()))
 					break
 				}
 			}
@@ -548,8 +567,7 @@ func planNames(mods []*runtime.Module) plan {
 		}
 		kept = append(kept, e)
 	}
-	p.entries = kept
-	return p
+	return kept, warnings, errs
 }
 
 // errorResult is a tool error with one text item.
