@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
@@ -43,6 +45,7 @@ type suite struct {
 	secret  string
 	url     string // a test HTTP server on loopback
 	port    string
+	asked   atomic.Int32 // questions that reached the client
 }
 
 // The policy: fetch may reach the test server's address by name and by
@@ -135,12 +138,15 @@ func newSuite(t *testing.T) *suite {
 	cfg := runtime.NewConfig().WithCacheDir("").
 		WithHostFunctions(store.HostFuncs()...).
 		WithHostFunctions(secret.HostFuncs()...).
-		WithHostFunctions(hosthttp.New(nil).HostFuncs()...)
+		WithHostFunctions(hosthttp.New(nil).HostFuncs()...).
+		WithHostFunctions(client.HostFuncs()...)
 	rt, err := runtime.New(ctx, cfg)
 	must(err)
 	t.Cleanup(func() { rt.Close(ctx) })
 
-	paths := []string{"../guests/c/hash/hash.wasm", "../guests/testdata/probe/probe.wasm", "../guests/testdata/kv/kv.wasm", "../guests/testdata/secret/secret.wasm"}
+	// conformance-tools asks for sampling, elicitation and roots; the
+	// policy grants none of them.
+	paths := []string{"../guests/c/hash/hash.wasm", "../guests/testdata/probe/probe.wasm", "../guests/testdata/kv/kv.wasm", "../guests/testdata/secret/secret.wasm", "../guests/conformance/tools/tools.wasm"}
 	for _, h := range []string{"loop", "sleep", "memgrow", "hugemem", "flood", "stderrflood", "recurse", "trap", "exit3", "misuse", "badoutput"} {
 		paths = append(paths, hostileDir+h+".wasm")
 	}
@@ -173,7 +179,20 @@ func newSuite(t *testing.T) *suite {
 	ss, err := srv.Connect(ctx, st, nil)
 	must(err)
 	t.Cleanup(func() { ss.Close() })
-	s.cs, err = mcp.NewClient(&mcp.Implementation{Name: "security"}, nil).Connect(ctx, ct, nil)
+	// A client that would answer every question, and counts them: a guest
+	// without the grant must never reach it.
+	copts := &mcp.ClientOptions{
+		CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+			s.asked.Add(1)
+			return &mcp.CreateMessageResult{Role: "assistant", Content: &mcp.TextContent{Text: "yes"}}, nil
+		},
+		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			s.asked.Add(1)
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"username": "u", "email": "e"}}, nil
+		},
+		Capabilities: &mcp.ClientCapabilities{RootsV2: &mcp.RootCapabilities{}},
+	}
+	s.cs, err = mcp.NewClient(&mcp.Implementation{Name: "security"}, copts).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	must(err)
 	t.Cleanup(func() { s.cs.Close() })
 	return s
@@ -254,6 +273,9 @@ func TestContainment(t *testing.T) {
 		{name: "oversized request", tool: "fetchprivate", args: map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok","body":"` + strings.Repeat("x", 2<<20) + `"}`}, want: "error -4", okResult: true},
 		// Storage.
 		{name: "kv quota overflow", tool: "kv", args: map[string]any{"op": "fill", "key": "k", "value": strings.Repeat("v", 512), "count": 100}, want: "quota", okResult: true},
+		{name: "ask the client's model without a grant", tool: "test_sampling", args: map[string]any{"prompt": "say yes"}, want: "not granted"},
+		{name: "ask the user without a grant", tool: "test_elicitation", args: map[string]any{"message": "your password?"}, want: "not granted"},
+		{name: "read the client's roots without a grant", tool: "test_input_required_result_list_roots", want: "not granted"},
 	}
 	// The granted path works: a private grant reaches the test server.
 	if text, _ := s.call(t, "fetchprivate", map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok"}`}); !strings.Contains(text, "hello from the network") {
@@ -285,6 +307,9 @@ func TestContainment(t *testing.T) {
 	}
 	if len(attacks) < 25 {
 		t.Errorf("only %d attacks", len(attacks))
+	}
+	if n := s.asked.Load(); n != 0 {
+		t.Errorf("the client was asked %d questions by guests without a grant", n)
 	}
 }
 
