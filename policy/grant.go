@@ -227,6 +227,9 @@ func union(a, b *Module) *Module {
 		if out.Limits.Timeout == 0 {
 			out.Limits.Timeout = a.Limits.Timeout
 		}
+		if out.Limits.ClientWait == 0 {
+			out.Limits.ClientWait = a.Limits.ClientWait
+		}
 		if out.Limits.Output == 0 {
 			out.Limits.Output = a.Limits.Output
 		}

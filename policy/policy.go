@@ -42,10 +42,13 @@ type Limits struct {
 	Memory  Size     `yaml:"memory"`
 	Timeout Duration `yaml:"timeout"`
 	Output  Size     `yaml:"output"`
+	// ClientWait bounds each wait for the client's answer to sample,
+	// elicit or ask (runtime.Limits.ClientWait).
+	ClientWait Duration `yaml:"clientWait"`
 }
 
 func (l Limits) runtime() runtime.Limits {
-	return runtime.Limits{Memory: abi.Size(l.Memory), Timeout: time.Duration(l.Timeout), Output: abi.Size(l.Output)}
+	return runtime.Limits{Memory: abi.Size(l.Memory), Timeout: time.Duration(l.Timeout), Output: abi.Size(l.Output), ClientWait: time.Duration(l.ClientWait)}
 }
 
 // Size is an abi.Size read from YAML, with the line in errors.

@@ -24,7 +24,7 @@ modules:
     kv: {quota: 16MiB}
     sampling: false
     elicitation: false
-    limits: {timeout: 30s}
+    limits: {timeout: 30s, clientWait: 2m}
     tools:
       fetch_raw: {network: {allow: ["api.example.com"]}}
 `
@@ -45,7 +45,7 @@ func TestParseExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := p.Modules["fetch"]
-	if p.Defaults.Limits.Memory != 128<<20 || time.Duration(m.Limits.Timeout) != 30*time.Second {
+	if p.Defaults.Limits.Memory != 128<<20 || time.Duration(m.Limits.Timeout) != 30*time.Second || time.Duration(m.Limits.ClientWait) != 2*time.Minute {
 		t.Errorf("limits: %+v %+v", p.Defaults.Limits, m.Limits)
 	}
 	if m.Files[0].Host != filepath.Join(dir, "data") {
