@@ -280,9 +280,10 @@ func serveOnce(ctx context.Context, e *env, mod *runtime.Module, c runtime.Call,
 		e.errorf("%s [%s]", out.Err.Error(), out.Err.Kind)
 		return exitToolError
 	}
-	var res any = out.Resource
-	if out.Prompt != nil {
-		res = out.Prompt
+	// The result as a client sees it, without the SDK's caching fields.
+	var res any = out.Prompt
+	if out.Resource != nil {
+		res = map[string]any{"contents": out.Resource.Contents}
 	}
 	if err := writeJSON(e.stdout, res); err != nil {
 		e.errorf("call: write result: %v", err)

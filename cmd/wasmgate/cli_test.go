@@ -62,6 +62,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestCall(t *testing.T) {
+	conformance := guests + "/conformance/resources/resources.wasm"
 	tests := []struct {
 		name       string
 		stdin      string
@@ -86,6 +87,14 @@ func TestCall(t *testing.T) {
 		{name: "arguments not an object", args: []string{"call", guests + "/c/hash/hash.wasm", "sha256", `"abc"`}, code: exitUsage, stderrHas: "arguments must be a JSON object"},
 		{name: "missing file", args: []string{"call", "nope.wasm", "t"}, code: exitUsage, stderrHas: "load nope.wasm"},
 		{name: "unknown import", args: []string{"call", hostile + "/unknownimport.wasm", "unknownimport"}, code: exitUsage, stderrHas: "wasmgate.no_such_function"},
+		{name: "read a resource", args: []string{"call", "--resource", "test://static-text", conformance}, code: exitOK, stdoutHas: `"text": "This is the content of the static text resource."`},
+		{name: "read a templated resource", args: []string{"call", conformance, "--resource", "test://template/42/data"}, code: exitOK, stdoutHas: `Data for ID: 42`},
+		{name: "resource nobody serves", args: []string{"call", "--resource", "test://nope", conformance}, code: exitUsage, stderrHas: "serves no resource test://nope; it has: test://static-text"},
+		{name: "get a prompt", args: []string{"call", "--prompt", "test_prompt_with_arguments", conformance, `{"arg1":"a","arg2":"b"}`}, code: exitOK, stdoutHas: `arg1='a', arg2='b'`},
+		{name: "prompt argument missing", args: []string{"call", "--prompt", "test_prompt_with_arguments", conformance, `{"arg1":"a"}`}, code: exitUsage, stderrHas: `needs the argument "arg2"`},
+		{name: "unknown prompt", args: []string{"call", "--prompt", "nope", conformance}, code: exitUsage, stderrHas: "it has: test_simple_prompt"},
+		{name: "prompt that asks without a grant", args: []string{"call", "--prompt", "test_input_required_result_prompt", conformance}, code: exitToolError, stderrHas: "not granted"},
+		{name: "resource and prompt", args: []string{"call", "--prompt", "p", "--resource", "r", conformance}, code: exitUsage, stderrHas: "cannot be used together"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,8 +115,8 @@ func TestCall(t *testing.T) {
 				if err := json.Unmarshal([]byte(out), &res); err != nil || res.Content == nil {
 					t.Errorf("stdout is not a CallToolResult: %v\n%s", err, out)
 				}
-			} else if out != "" {
-				t.Errorf("stdout should be empty on a usage error, got %q", out)
+			} else if out != "" && tc.code != exitOK {
+				t.Errorf("stdout should be empty on an error, got %q", out)
 			}
 			if tc.code != exitOK && strings.Count(strings.TrimSpace(lastErrorLines(errOut)), "\n") > 0 {
 				t.Errorf("the error is not one line:\n%s", errOut)
