@@ -1,111 +1,31 @@
 package assemblyscript_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/wasmgate/wasmgate/abi"
-	"github.com/wasmgate/wasmgate/host/client"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
-	"github.com/wasmgate/wasmgate/host/secret"
+	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
-// newRuntime returns a runtime with the capability host functions, the
-// client's (sample, elicit, ask) included.
-func newRuntime(t *testing.T) *runtime.Runtime {
-	t.Helper()
-	store, err := kv.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	hc := hosthttp.New(nil)
-	t.Cleanup(hc.CloseIdleConnections)
-	var fns []runtime.HostFunc
-	fns = append(fns, store.HostFuncs()...)
-	fns = append(fns, hc.HostFuncs()...)
-	fns = append(fns, secret.HostFuncs()...)
-	fns = append(fns, client.HostFuncs()...)
-	r, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(fns...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(context.Background()) })
-	return r
-}
-
-func load(t *testing.T, r *runtime.Runtime, path string) *runtime.Module {
-	t.Helper()
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := abi.ExtractManifest(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := r.Compile(context.Background(), path, wasm, raw, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-type events struct {
-	mu   sync.Mutex
-	logs []string
-}
-
-func (e *events) Log(level abi.LogLevel, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.logs = append(e.logs, fmt.Sprintf("log %d %s", level, msg))
-}
-
-func (e *events) Progress(p, total float64, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.logs = append(e.logs, fmt.Sprintf("progress %g/%g %s", p, total, msg))
-}
-
 // call runs tool and returns its text, structured content (as JSON) and
 // whether it is a tool error.
-func call(t *testing.T, m *runtime.Module, tool, args string, g *runtime.Grant, ev runtime.Events) (text, structured string, isError bool) {
+func call(t *testing.T, m *runtime.Module, tool, args string, g *runtime.Grant) (text, structured string, isError bool) {
 	t.Helper()
-	out, err := m.Call(context.Background(), runtime.Call{Tool: tool, Arguments: json.RawMessage(args), Grant: g, Events: ev})
-	if err != nil {
-		t.Fatalf("%s %s: %v", tool, args, err)
+	res := guesttest.Call(t, m, tool, args, g)
+	if sc := res.Out.Result.StructuredContent; sc != nil {
+		structured = guesttest.JSON(t, sc)
 	}
-	if out.Err != nil && out.Err.Kind != runtime.KindToolError {
-		t.Fatalf("%s %s: %v (stderr %q)", tool, args, out.Err, out.Stderr)
-	}
-	var b strings.Builder
-	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	if out.Result.StructuredContent != nil {
-		sc, _ := json.Marshal(out.Result.StructuredContent)
-		structured = string(sc)
-	}
-	return b.String(), structured, out.Result.IsError
+	return res.Text, structured, res.IsError
 }
 
 func TestSlugify(t *testing.T) {
-	m := load(t, newRuntime(t), "slugify/slugify.wasm")
+	m := guesttest.LoadNew(t, "slugify/slugify.wasm")
 	for _, tc := range []struct{ tool, args, want, structured string }{
 		{"slugify", `{"text":"Hello, World!"}`, "hello-world", `{"slug":"hello-world"}`},
 		{"slugify", `{"text":"  Crème Brûlée & Straße -- 2024  "}`, "creme-brulee-and-strasse-2024", ""},
@@ -121,18 +41,18 @@ func TestSlugify(t *testing.T) {
 		{"case_convert", `{"text":"the_great gatsby","to":"title"}`, "The Great Gatsby", ""},
 		{"case_convert", `{"text":"a.b","to":"dot"}`, "a.b", ""},
 	} {
-		text, sc, isErr := call(t, m, tc.tool, tc.args, nil, nil)
+		text, sc, isErr := call(t, m, tc.tool, tc.args, nil)
 		if isErr || text != tc.want || (tc.structured != "" && sc != tc.structured) {
 			t.Errorf("%s %s = %q %s (error %v), want %q %s", tc.tool, tc.args, text, sc, isErr, tc.want, tc.structured)
 		}
 	}
 	// The longest text accepted fits the module's memory limit.
 	long := strings.Repeat("Crème Brûlée ", 100000/13)
-	text, _, isErr := call(t, m, "slugify", `{"text":"`+long+`"}`, nil, nil)
+	text, _, isErr := call(t, m, "slugify", `{"text":"`+long+`"}`, nil)
 	if isErr || !strings.HasPrefix(text, "creme-brulee-creme-brulee") || len(text) != 100000/13*13-1 {
 		t.Errorf("slugify of %d characters: %d bytes %.80q (error %v)", len(long), len(text), text, isErr)
 	}
-	text, _, isErr = call(t, m, "case_convert", `{"text":"`+long+`","to":"camel"}`, nil, nil)
+	text, _, isErr = call(t, m, "case_convert", `{"text":"`+long+`","to":"camel"}`, nil)
 	if isErr || !strings.HasPrefix(text, "cremeBruleeCremeBrulee") {
 		t.Errorf("case_convert of %d characters: %.80q (error %v)", len(long), text, isErr)
 	}
@@ -144,7 +64,7 @@ func TestSlugify(t *testing.T) {
 		{"case_convert", `{"text":"x","to":"leet"}`, "to must be one of"},
 		{"slugify", `{"text":"` + strings.Repeat("a", 100001) + `"}`, "longer than 100000"},
 	} {
-		text, _, isErr := call(t, m, tc.tool, tc.args, nil, nil)
+		text, _, isErr := call(t, m, tc.tool, tc.args, nil)
 		if !isErr || !strings.Contains(text, tc.want) {
 			t.Errorf("%s %s = %q (error %v), want an error containing %q", tc.tool, tc.args, text, isErr, tc.want)
 		}
@@ -152,13 +72,13 @@ func TestSlugify(t *testing.T) {
 }
 
 func TestRoman(t *testing.T) {
-	m := load(t, newRuntime(t), "roman/roman.wasm")
+	m := guesttest.LoadNew(t, "roman/roman.wasm")
 	for n, want := range map[int]string{1: "I", 4: "IV", 9: "IX", 14: "XIV", 40: "XL", 90: "XC", 400: "CD", 1994: "MCMXCIV", 2024: "MMXXIV", 3999: "MMMCMXCIX"} {
-		text, sc, isErr := call(t, m, "to_roman", fmt.Sprintf(`{"number":%d}`, n), nil, nil)
+		text, sc, isErr := call(t, m, "to_roman", fmt.Sprintf(`{"number":%d}`, n), nil)
 		if isErr || text != want || sc != `{"roman":"`+want+`"}` {
 			t.Errorf("to_roman %d = %q %s, want %s", n, text, sc, want)
 		}
-		back, sc, isErr := call(t, m, "from_roman", `{"text":"`+strings.ToLower(want)+`"}`, nil, nil)
+		back, sc, isErr := call(t, m, "from_roman", `{"text":"`+strings.ToLower(want)+`"}`, nil)
 		if isErr || back != fmt.Sprint(n) || sc != fmt.Sprintf(`{"number":%d}`, n) {
 			t.Errorf("from_roman %s = %q %s, want %d", want, back, sc, n)
 		}
@@ -172,7 +92,7 @@ func TestRoman(t *testing.T) {
 		{"from_roman", `{"text":"XIZ"}`, "not a Roman numeral"},
 		{"from_roman", `{"text":""}`, "not a canonical"},
 	} {
-		text, _, isErr := call(t, m, tc.tool, tc.args, nil, nil)
+		text, _, isErr := call(t, m, tc.tool, tc.args, nil)
 		if !isErr || !strings.Contains(text, tc.want) {
 			t.Errorf("%s %s = %q (error %v), want an error containing %q", tc.tool, tc.args, text, isErr, tc.want)
 		}
@@ -189,14 +109,14 @@ func TestHostWrappers(t *testing.T) {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 
-	m := load(t, newRuntime(t), "testdata/hostcheck/hostcheck.wasm")
+	m := guesttest.LoadNew(t, "testdata/hostcheck/hostcheck.wasm")
 	g := &runtime.Grant{
 		KV:      &runtime.KVGrant{Quota: 1 << 20},
 		Secrets: map[string]string{"TOKEN": "s3cr3t-value"},
 		Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true},
 	}
-	ev := &events{}
-	_, sc, isErr := call(t, m, "hostcheck", `{"secret":"TOKEN","url":"`+srv.URL+`/x"}`, g, ev)
+	res := guesttest.Call(t, m, "hostcheck", `{"secret":"TOKEN","url":"`+srv.URL+`/x"}`, g)
+	sc, isErr := guesttest.JSON(t, res.Out.Result.StructuredContent), res.IsError
 	var got struct {
 		KV     []string `json:"kv"`
 		Secret string   `json:"secret"`
@@ -220,13 +140,13 @@ func TestHostWrappers(t *testing.T) {
 	if got.HTTP != "200 text/plain POST yes ping" {
 		t.Errorf("http: %q", got.HTTP)
 	}
-	wantEv := []string{"log 0 hostcheck", "log 1 hostcheck: log works", "log 3 hostcheck: ünïcode too", "progress 1/2 half way", "progress 2/0 "}
-	if strings.Join(ev.logs, "\n") != strings.Join(wantEv, "\n") {
-		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(ev.logs, "\n"), strings.Join(wantEv, "\n"))
+	wantEv := []string{"log debug: hostcheck", "log info: hostcheck: log works", "log warning: hostcheck: ünïcode too", `progress [1,2,"half way"]`, `progress [2,0,""]`}
+	if strings.Join(res.Events.All, "\n") != strings.Join(wantEv, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(res.Events.All, "\n"), strings.Join(wantEv, "\n"))
 	}
 
 	// Without grants every capability wrapper reports the denial.
-	_, sc, _ = call(t, m, "hostcheck", `{"secret":"TOKEN","url":"`+srv.URL+`/x"}`, nil, nil)
+	_, sc, _ = call(t, m, "hostcheck", `{"secret":"TOKEN","url":"`+srv.URL+`/x"}`, nil)
 	for _, want := range []string{`"set a: denied: `, `"secret":"denied: `, `"http":"denied: `} {
 		if !strings.Contains(sc, want) {
 			t.Errorf("ungranted: %s lacks %s", sc, want)
