@@ -5,7 +5,7 @@ package ctools
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,18 +16,7 @@ import (
 )
 
 func loadConformance(t *testing.T) *runtime.Module {
-	t.Helper()
-	r, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(client.HostFuncs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(context.Background()) })
-	return guesttest.Load(t, r, "../conformance/resources/resources.wasm")
-}
-
-func asJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+	return guesttest.LoadNew(t, "../conformance/resources/resources.wasm")
 }
 
 func TestConformanceResources(t *testing.T) {
@@ -37,20 +26,12 @@ func TestConformanceResources(t *testing.T) {
 		{"test://static-text", `[{"uri":"test://static-text","mimeType":"text/plain","text":"This is the content of the static text resource."}]`},
 		{"test://watched-resource", `[{"uri":"test://watched-resource","mimeType":"text/plain","text":"This is the content of the watched resource."}]`},
 	} {
-		out, err := m.ReadResource(ctx, tc.uri, nil, runtime.Call{})
-		if err != nil || out.Err != nil {
-			t.Fatalf("%s: %v %v", tc.uri, err, out.Err)
-		}
-		if got := asJSON(out.Resource.Contents); got != tc.want {
+		if got := guesttest.JSON(t, guesttest.ReadResource(t, m, tc.uri, nil, runtime.Call{}).Contents); got != tc.want {
 			t.Errorf("%s = %s, want %s", tc.uri, got, tc.want)
 		}
 	}
 
-	out, err := m.ReadResource(ctx, "test://static-binary", nil, runtime.Call{})
-	if err != nil || out.Err != nil {
-		t.Fatalf("static-binary: %v %v", err, out.Err)
-	}
-	c := out.Resource.Contents[0]
+	c := guesttest.ReadResource(t, m, "test://static-binary", nil, runtime.Call{}).Contents[0]
 	if c.URI != "test://static-binary" || c.MIMEType != "image/png" || !strings.HasPrefix(string(c.Blob), "\x89PNG\r\n\x1a\n") {
 		t.Errorf("static-binary = %+v", c)
 	}
@@ -64,15 +45,13 @@ func TestConformanceResources(t *testing.T) {
 		}
 		return out
 	}
-	out = read("123")
+	out := read("123")
 	want := `[{"uri":"test://template/123/data","mimeType":"application/json","text":"{\"id\":\"123\",\"templateTest\":true,\"data\":\"Data for ID: 123\"}"}]`
-	if out.Err != nil || asJSON(out.Resource.Contents) != want {
-		t.Errorf("template 123 = %v %s", out.Err, asJSON(out.Resource))
+	if out.Err != nil || guesttest.JSON(t, out.Resource.Contents) != want {
+		t.Errorf("template 123 = %v %s", out.Err, guesttest.JSON(t, out.Resource))
 	}
 	for _, id := range []string{"", "a.b", "a b", strings.Repeat("x", 65)} {
-		if out := read(id); out.GuestError == nil || out.GuestError.Code != abi.ErrorCodeNotFound || !strings.Contains(out.GuestError.Message, "no data for id") {
-			t.Errorf("template %q: %+v", id, out.GuestError)
-		}
+		guesttest.WantGuestError(t, fmt.Sprintf("template %q", id), read(id), abi.ErrorCodeNotFound, "no data for id")
 	}
 }
 
@@ -91,41 +70,31 @@ func TestConformancePrompts(t *testing.T) {
 			`[{"content":{"type":"resource","resource":{"uri":"test://example-resource","mimeType":"text/plain","text":"Embedded resource content for testing."}},"role":"user"},` +
 				`{"content":{"type":"text","text":"Please process the embedded resource above."},"role":"user"}]`},
 	} {
-		out, err := m.GetPrompt(ctx, tc.name, tc.args, runtime.Call{})
-		if err != nil || out.Err != nil {
-			t.Fatalf("%s: %v %v", tc.name, err, out.Err)
-		}
-		if got := asJSON(out.Prompt.Messages); got != tc.want {
+		if got := guesttest.JSON(t, guesttest.GetPrompt(t, m, tc.name, tc.args, runtime.Call{}).Messages); got != tc.want {
 			t.Errorf("%s = %s\nwant %s", tc.name, got, tc.want)
 		}
 	}
-	out, err := m.GetPrompt(ctx, "test_prompt_with_image", nil, runtime.Call{})
-	if err != nil || out.Err != nil {
-		t.Fatalf("image: %v %v", err, out.Err)
-	}
-	if got := asJSON(out.Prompt.Messages); !strings.Contains(got, `"type":"image","mimeType":"image/png","data":"iVBORw0KGgo`) ||
+	if got := guesttest.JSON(t, guesttest.GetPrompt(t, m, "test_prompt_with_image", nil, runtime.Call{}).Messages); !strings.Contains(got, `"type":"image","mimeType":"image/png","data":"iVBORw0KGgo`) ||
 		!strings.Contains(got, "Please analyze the image above.") {
 		t.Errorf("image = %s", got)
 	}
 
 	// test_input_required_result_prompt asks the user through ask.
 	grant := &runtime.Grant{Elicitation: true}
-	fc := answering(`{"action":"accept","content":{"context":"test context"}}`)
-	out, err = m.GetPrompt(ctx, "test_input_required_result_prompt", nil, runtime.Call{Grant: grant, Client: fc})
-	if err != nil || out.Err != nil {
-		t.Fatalf("input required: %v %v", err, out.Err)
-	}
-	if got := asJSON(out.Prompt.Messages); !strings.Contains(got, "Use this context: test context") {
+	fc := &guesttest.Client{Answer: guesttest.Answering(`{"action":"accept","content":{"context":"test context"}}`)}
+	p := guesttest.GetPrompt(t, m, "test_input_required_result_prompt", nil, runtime.Call{Grant: grant, Client: fc})
+	if got := guesttest.JSON(t, p.Messages); !strings.Contains(got, "Use this context: test context") {
 		t.Errorf("input required = %s", got)
 	}
-	q := fc.asked[0]["user_context"]
-	if len(fc.asked) != 1 || q.Method != client.MethodElicit || !strings.Contains(string(q.Params), `"message":"What context should the prompt use?"`) {
-		t.Errorf("asked %+v", fc.asked)
+	asked := fc.Asks()
+	q := asked[0]["user_context"]
+	if len(asked) != 1 || q.Method != client.MethodElicit || !strings.Contains(string(q.Params), `"message":"What context should the prompt use?"`) {
+		t.Errorf("asked %+v", asked)
 	}
-	fc = answering(`{"action":"decline"}`)
-	out, _ = m.GetPrompt(ctx, "test_input_required_result_prompt", nil, runtime.Call{Grant: grant, Client: fc})
-	if out.Err != nil || !strings.Contains(asJSON(out.Prompt.Messages), "The user gave no context (decline)") {
-		t.Errorf("declined = %v %s", out.Err, asJSON(out.Prompt))
+	fc = &guesttest.Client{Answer: guesttest.Answering(`{"action":"decline"}`)}
+	out, _ := m.GetPrompt(ctx, "test_input_required_result_prompt", nil, runtime.Call{Grant: grant, Client: fc})
+	if out.Err != nil || !strings.Contains(guesttest.JSON(t, out.Prompt.Messages), "The user gave no context (decline)") {
+		t.Errorf("declined = %v %s", out.Err, guesttest.JSON(t, out.Prompt))
 	}
 	// Without the grant the ask is denied and the prompt says so.
 	out, _ = m.GetPrompt(ctx, "test_input_required_result_prompt", nil, runtime.Call{Client: fc})
@@ -149,15 +118,6 @@ func TestConformanceCompletions(t *testing.T) {
 		{abi.CompleteParams{Ref: abi.CompleteRef{Type: "ref/resource", URI: "test://template/{id}/data"}, Argument: abi.CompleteArgument{Name: "id", Value: "1"}},
 			`{"values":["1","12","123"],"total":3}`},
 	} {
-		out, err := m.Complete(context.Background(), tc.p, runtime.Call{})
-		if err != nil || out.Err != nil {
-			t.Fatalf("%+v: %v %v", tc.p, err, out.Err)
-		}
-		sameJSON(t, out.Completion.Completion, tc.want)
+		guesttest.SameJSON(t, fmt.Sprintf("complete %+v", tc.p), guesttest.Complete(t, m, tc.p).Completion, tc.want)
 	}
-}
-
-// answering is a client that answers every question with answer.
-func answering(answer string) *fakeClient {
-	return &fakeClient{answer: func(string, runtime.Question) (json.RawMessage, error) { return json.RawMessage(answer), nil }}
 }

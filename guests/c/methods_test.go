@@ -6,15 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/host/client"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
-	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -22,89 +19,7 @@ import (
 // loadSDKTest loads the SDK's test module in a runtime with every
 // capability host function, the client's (sample, elicit, ask) included.
 func loadSDKTest(t *testing.T) *runtime.Module {
-	t.Helper()
-	store, err := kv.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	hc := hosthttp.New(nil)
-	t.Cleanup(hc.CloseIdleConnections)
-	funcs := append(store.HostFuncs(), secret.HostFuncs()...)
-	funcs = append(funcs, hc.HostFuncs()...)
-	funcs = append(funcs, client.HostFuncs()...)
-	r, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(funcs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(context.Background()) })
-	return guesttest.Load(t, r, "sdk/testdata/sdktest/sdktest.wasm")
-}
-
-// fakeClient answers questions with answer, recording them.
-type fakeClient struct {
-	mu     sync.Mutex
-	asked  []map[string]runtime.Question
-	answer func(key string, q runtime.Question) (json.RawMessage, error)
-}
-
-func (f *fakeClient) Ask(_ context.Context, qs map[string]runtime.Question) (map[string]json.RawMessage, error) {
-	f.mu.Lock()
-	f.asked = append(f.asked, qs)
-	f.mu.Unlock()
-	out := map[string]json.RawMessage{}
-	for k, q := range qs {
-		a, err := f.answer(k, q)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = a
-	}
-	return out, nil
-}
-
-// events records log messages and the resources reported updated.
-type events struct {
-	guesttest.Events
-	mu      sync.Mutex
-	updated []string
-}
-
-func (e *events) ResourceUpdated(uri string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.updated = append(e.updated, uri)
-}
-
-// sameJSON reports whether got, marshaled, is the JSON want (key order aside).
-func sameJSON(t *testing.T, got any, want string) bool {
-	t.Helper()
-	b, err := json.Marshal(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g, w any
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad want %s: %v", want, err)
-	}
-	gb, _ := json.Marshal(g)
-	wb, _ := json.Marshal(w)
-	if string(gb) != string(wb) {
-		t.Errorf("got  %s\nwant %s", gb, wb)
-		return false
-	}
-	return true
-}
-
-// wantGuestError checks that out is the guest error code with a message containing msg.
-func wantGuestError(t *testing.T, what string, out *runtime.Outcome, code int64, msg string) {
-	t.Helper()
-	if out.GuestError == nil || out.GuestError.Code != code || !strings.Contains(out.GuestError.Message, msg) {
-		t.Errorf("%s: guest error %+v (err %v), want code %d containing %q", what, out.GuestError, out.Err, code, msg)
-	}
+	return guesttest.LoadNew(t, "sdk/testdata/sdktest/sdktest.wasm")
 }
 
 func TestSDKContentItems(t *testing.T) {
@@ -113,7 +28,7 @@ func TestSDKContentItems(t *testing.T) {
 	if res.IsError {
 		t.Fatalf("content = %+v", res)
 	}
-	sameJSON(t, res.Content, `[
+	guesttest.SameJSON(t, "content", res.Content, `[
 		{"type":"text","text":"items follow"},
 		{"type":"audio","mimeType":"audio/wav","data":"UklGRgD/"},
 		{"type":"resource","resource":{"uri":"sdk://static","mimeType":"text/plain","text":"embedded \"text\""}},
@@ -128,7 +43,7 @@ func TestSDKContentItems(t *testing.T) {
 
 func TestSDKClientInfo(t *testing.T) {
 	m := loadSDKTest(t)
-	info := &abi.ClientInfo{ProtocolVersion: "2025-11-25", Capabilities: map[string]json.RawMessage{"elicitation": json.RawMessage(`{}`), "roots": json.RawMessage(`{"listChanged":true}`)}}
+	info := guesttest.ClientInfo("elicitation", "roots")
 	for _, tc := range []struct {
 		info *abi.ClientInfo
 		want string
@@ -140,23 +55,17 @@ func TestSDKClientInfo(t *testing.T) {
 		if err != nil || out.Err != nil {
 			t.Fatalf("client: %v %v", err, out.Err)
 		}
-		sameJSON(t, out.Result.Content, `[{"type":"text","text":"`+tc.want+`"}]`)
+		guesttest.SameJSON(t, "client", out.Result.Content, `[{"type":"text","text":"`+tc.want+`"}]`)
 	}
 }
 
 func TestSDKSampleElicitAsk(t *testing.T) {
 	m := loadSDKTest(t)
-	fc := &fakeClient{answer: func(key string, q runtime.Question) (json.RawMessage, error) {
-		switch q.Method {
-		case client.MethodSample:
-			return json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"hi"},"model":"m","stopReason":"endTurn"}`), nil
-		case client.MethodElicit:
-			return json.RawMessage(`{"action":"accept","content":{"name":"Ada"}}`), nil
-		case client.MethodRoots:
-			return json.RawMessage(`{"roots":[{"uri":"file:///r","name":"r"}]}`), nil
-		}
-		return nil, errors.New("unexpected question")
-	}}
+	fc := &guesttest.Client{Answer: guesttest.ByMethod(map[string]string{
+		client.MethodSample: `{"role":"assistant","content":{"type":"text","text":"hi"},"model":"m","stopReason":"endTurn"}`,
+		client.MethodElicit: `{"action":"accept","content":{"name":"Ada"}}`,
+		client.MethodRoots:  `{"roots":[{"uri":"file:///r","name":"r"}]}`,
+	})}
 	all := &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
 	call := func(fn, req string, g *runtime.Grant, c runtime.Client) (status float64, name, held string) {
 		t.Helper()
@@ -165,10 +74,7 @@ func TestSDKSampleElicitAsk(t *testing.T) {
 		if err != nil || out.Err != nil {
 			t.Fatalf("%s %s: %v %v", fn, req, err, out.Err)
 		}
-		b, _ := json.Marshal(out.Result.StructuredContent)
-		var s map[string]map[string]any
-		json.Unmarshal(b, &s)
-		r := s[fn]
+		r := guesttest.Decode[map[string]map[string]any](t, out.Result.StructuredContent)[fn]
 		return r["status"].(float64), r["name"].(string), r["held"].(string)
 	}
 
@@ -189,17 +95,13 @@ func TestSDKSampleElicitAsk(t *testing.T) {
 		string(answers["roots"]) != `{"roots":[{"uri":"file:///r","name":"r"}]}` {
 		t.Errorf("ask = %v %q", st, held)
 	}
-	fc.mu.Lock()
-	if len(fc.asked) != 3 || fc.asked[0]["sample"].Method != client.MethodSample || fc.asked[1]["elicit"].Method != client.MethodElicit ||
-		fc.asked[2]["who"].Method != client.MethodElicit || fc.asked[2]["roots"].Method != client.MethodRoots {
-		t.Errorf("the client was asked %+v", fc.asked)
+	if asked := fc.Asks(); len(asked) != 3 || asked[0]["sample"].Method != client.MethodSample || asked[1]["elicit"].Method != client.MethodElicit ||
+		asked[2]["who"].Method != client.MethodElicit || asked[2]["roots"].Method != client.MethodRoots {
+		t.Errorf("the client was asked %+v", asked)
 	}
-	fc.mu.Unlock()
 
 	// Errors: each with its status and the host's message.
-	failing := &fakeClient{answer: func(string, runtime.Question) (json.RawMessage, error) {
-		return nil, errors.New("the user closed the window")
-	}}
+	failing := &guesttest.Client{Err: errors.New("the user closed the window")}
 	for _, tc := range []struct {
 		fn, req string
 		g       *runtime.Grant
@@ -230,20 +132,18 @@ func TestSDKResourceUpdated(t *testing.T) {
 		{"sdk://elsewhere", "not_found"},
 		{"", "invalid"},
 	} {
-		ev := &events{}
+		ev := &guesttest.Events{}
 		args, _ := json.Marshal(map[string]string{"uri": tc.uri})
 		out, err := m.Call(context.Background(), runtime.Call{Tool: "updated", Arguments: args, Events: ev})
 		if err != nil || out.Err != nil {
 			t.Fatalf("updated %q: %v %v", tc.uri, err, out.Err)
 		}
-		b, _ := json.Marshal(out.Result.StructuredContent)
-		var s map[string]map[string]any
-		json.Unmarshal(b, &s)
+		s := guesttest.Decode[map[string]map[string]any](t, out.Result.StructuredContent)
 		if got := s["updated"]["name"]; got != tc.want {
 			t.Errorf("updated %q = %v, want %s", tc.uri, s["updated"], tc.want)
 		}
-		if reported := len(ev.updated) == 1 && ev.updated[0] == tc.uri; reported != (tc.want == "ok") {
-			t.Errorf("updated %q: reported %q", tc.uri, ev.updated)
+		if reported := len(ev.Updated) == 1 && ev.Updated[0] == tc.uri; reported != (tc.want == "ok") {
+			t.Errorf("updated %q: reported %q", tc.uri, ev.Updated)
 		}
 	}
 }
@@ -251,12 +151,9 @@ func TestSDKResourceUpdated(t *testing.T) {
 func TestSDKReadResource(t *testing.T) {
 	m := loadSDKTest(t)
 	ctx := context.Background()
-	ev := &events{}
-	out, err := m.ReadResource(ctx, "sdk://static", nil, runtime.Call{Events: ev})
-	if err != nil || out.Err != nil {
-		t.Fatalf("read: %v %v", err, out.Err)
-	}
-	sameJSON(t, out.Resource.Contents, `[
+	ev := &guesttest.Events{}
+	res := guesttest.ReadResource(t, m, "sdk://static", nil, runtime.Call{Events: ev})
+	guesttest.SameJSON(t, "read sdk://static", res.Contents, `[
 		{"uri":"sdk://static","mimeType":"text/plain","text":"static text"},
 		{"uri":"sdk://static#bytes","mimeType":"application/octet-stream","blob":"AAEC/v8="}]`)
 	if got := strings.Join(ev.Logs, "|"); got != "sdk://static" {
@@ -271,61 +168,53 @@ func TestSDKReadResource(t *testing.T) {
 		}
 		return out
 	}
-	out = doc("42", map[string]string{"id": "42"})
+	out := doc("42", map[string]string{"id": "42"})
 	if out.Err != nil {
 		t.Fatalf("doc 42: %v", out.Err)
 	}
-	sameJSON(t, out.Resource.Contents, `[{"uri":"sdk://doc/42","mimeType":"application/json",
+	guesttest.SameJSON(t, "doc 42", out.Resource.Contents, `[{"uri":"sdk://doc/42","mimeType":"application/json",
 		"text":"{\"id\":\"42\",\"uri\":\"sdk://doc/42\",\"template\":\"sdk://doc/{id}\",\"method\":\"resources/read\"}"}]`)
-	wantGuestError(t, "doc missing", doc("missing", map[string]string{"id": "missing"}), abi.ErrorCodeNotFound, "no document missing")
-	wantGuestError(t, "doc without id", doc("", map[string]string{}), abi.ErrorCodeInvalidParams, `missing required argument "id" (a string)`)
-	wantGuestError(t, "doc tool", doc("tool", map[string]string{"id": "tool"}), abi.ErrorCodeInternal,
+	guesttest.WantGuestError(t, "doc missing", doc("missing", map[string]string{"id": "missing"}), abi.ErrorCodeNotFound, "no document missing")
+	guesttest.WantGuestError(t, "doc without id", doc("", map[string]string{}), abi.ErrorCodeInvalidParams, `missing required argument "id" (a string)`)
+	guesttest.WantGuestError(t, "doc tool", doc("tool", map[string]string{"id": "tool"}), abi.ErrorCodeInternal,
 		"wg_text is for tools/call and prompts/get results, not for a resources/read request")
 
 	out, _ = m.ReadResource(ctx, "sdk://nohandler", nil, runtime.Call{})
-	wantGuestError(t, "no handler", out, abi.ErrorCodeInternal, `unknown resource "sdk://nohandler": the module declares it but registers no handler; call wg_resource("sdk://nohandler", handler) before wg_main`)
+	guesttest.WantGuestError(t, "no handler", out, abi.ErrorCodeInternal, `unknown resource "sdk://nohandler": the module declares it but registers no handler; call wg_resource("sdk://nohandler", handler) before wg_main`)
 	out, _ = m.ReadResource(ctx, "sdk://other/1", &abi.TemplateMatch{URITemplate: "sdk://other/{x}", Variables: map[string]string{"x": "1"}}, runtime.Call{})
-	wantGuestError(t, "no template handler", out, abi.ErrorCodeInternal, `unknown resource template "sdk://other/{x}": the module declares it but registers no handler; call wg_resource_template("sdk://other/{x}", handler)`)
+	guesttest.WantGuestError(t, "no template handler", out, abi.ErrorCodeInternal, `unknown resource template "sdk://other/{x}": the module declares it but registers no handler; call wg_resource_template("sdk://other/{x}", handler)`)
 }
 
 func TestSDKGetPrompt(t *testing.T) {
 	m := loadSDKTest(t)
 	ctx := context.Background()
-	out, err := m.GetPrompt(ctx, "greet", map[string]string{"who": "Ada \"L\""}, runtime.Call{})
-	if err != nil || out.Err != nil {
-		t.Fatalf("greet: %v %v", err, out.Err)
-	}
-	sameJSON(t, out.Prompt, `{"description":"A greeting.","messages":[
+	p := guesttest.GetPrompt(t, m, "greet", map[string]string{"who": "Ada \"L\""}, runtime.Call{})
+	guesttest.SameJSON(t, "greet", p, `{"description":"A greeting.","messages":[
 		{"role":"user","content":{"type":"text","text":"Greet Ada \"L\"."}},
 		{"role":"user","content":{"type":"image","mimeType":"image/png","data":"iVBORw=="}},
 		{"role":"user","content":{"type":"resource","resource":{"uri":"sdk://static","mimeType":"text/plain","text":"static text"}}},
 		{"role":"assistant","content":{"type":"text","text":"Hello, Ada \"L\"!"}}]}`)
 
-	out, _ = m.GetPrompt(ctx, "greet", map[string]string{"who": "x", "mood": "y"}, runtime.Call{})
-	wantGuestError(t, "greet mood", out, abi.ErrorCodeInvalidParams, `unknown argument "mood": this prompt takes only "who" and "style"`)
+	out, _ := m.GetPrompt(ctx, "greet", map[string]string{"who": "x", "mood": "y"}, runtime.Call{})
+	guesttest.WantGuestError(t, "greet mood", out, abi.ErrorCodeInvalidParams, `unknown argument "mood": this prompt takes only "who" and "style"`)
 	out, _ = m.GetPrompt(ctx, "bad", nil, runtime.Call{})
-	wantGuestError(t, "bad", out, abi.ErrorCodeInternal, "wg_structured is for tools/call results, not for a prompts/get request")
+	guesttest.WantGuestError(t, "bad", out, abi.ErrorCodeInternal, "wg_structured is for tools/call results, not for a prompts/get request")
 	out, _ = m.GetPrompt(ctx, "nohandler", nil, runtime.Call{})
-	wantGuestError(t, "nohandler", out, abi.ErrorCodeInternal, `unknown prompt "nohandler"`)
+	guesttest.WantGuestError(t, "nohandler", out, abi.ErrorCodeInternal, `unknown prompt "nohandler"`)
 
 	// context asks the user through ask, when the client can answer.
-	elicitation := &abi.ClientInfo{ProtocolVersion: "2025-11-25", Capabilities: map[string]json.RawMessage{"elicitation": json.RawMessage(`{}`)}}
+	elicitation := guesttest.ClientInfo("elicitation")
 	grant := &runtime.Grant{Elicitation: true}
-	fc := &fakeClient{answer: func(key string, q runtime.Question) (json.RawMessage, error) {
-		return json.RawMessage(`{"action":"accept","content":{"context":"tests"}}`), nil
-	}}
-	out, err = m.GetPrompt(ctx, "context", nil, runtime.Call{Grant: grant, Client: fc, ClientInfo: elicitation})
-	if err != nil || out.Err != nil {
-		t.Fatalf("context: %v %v", err, out.Err)
-	}
-	sameJSON(t, out.Prompt, `{"messages":[{"role":"user","content":{"type":"text","text":"Use this context: tests"}}]}`)
-	if len(fc.asked) != 1 || fc.asked[0]["ctx"].Method != client.MethodElicit {
-		t.Errorf("asked %+v", fc.asked)
+	fc := &guesttest.Client{Answer: guesttest.Answering(`{"action":"accept","content":{"context":"tests"}}`)}
+	p = guesttest.GetPrompt(t, m, "context", nil, runtime.Call{Grant: grant, Client: fc, ClientInfo: elicitation})
+	guesttest.SameJSON(t, "context", p, `{"messages":[{"role":"user","content":{"type":"text","text":"Use this context: tests"}}]}`)
+	if asked := fc.Asks(); len(asked) != 1 || asked[0]["ctx"].Method != client.MethodElicit {
+		t.Errorf("asked %+v", asked)
 	}
 	out, _ = m.GetPrompt(ctx, "context", nil, runtime.Call{Grant: grant, Client: fc})
-	wantGuestError(t, "context without elicitation", out, abi.ErrorCodeInvalidParams, "use a client that supports elicitation")
+	guesttest.WantGuestError(t, "context without elicitation", out, abi.ErrorCodeInvalidParams, "use a client that supports elicitation")
 	// On 2026-07-28 the answer comes with a later request: the call ends waiting for it.
-	later := &fakeClient{answer: func(string, runtime.Question) (json.RawMessage, error) { return nil, runtime.ErrInputRequired }}
+	later := &guesttest.Client{Err: runtime.ErrInputRequired}
 	out, _ = m.GetPrompt(ctx, "context", nil, runtime.Call{Grant: grant, Client: later, ClientInfo: elicitation})
 	if out.Err == nil || out.Err.Kind != runtime.KindInputRequired {
 		t.Errorf("context, answered later: %+v", out.Err)
@@ -350,10 +239,6 @@ func TestSDKComplete(t *testing.T) {
 			Context: &abi.CompleteContext{Arguments: map[string]string{"style": "terse"}}},
 			`{"completion":{"values":["sdk://doc/{id}|id|4|terse"],"total":1000,"hasMore":true}}`},
 	} {
-		out, err := m.Complete(context.Background(), tc.p, runtime.Call{})
-		if err != nil || out.Err != nil {
-			t.Fatalf("%+v: %v %v", tc.p, err, out.Err)
-		}
-		sameJSON(t, out.Completion, tc.want)
+		guesttest.SameJSON(t, fmt.Sprintf("complete %+v", tc.p), guesttest.Complete(t, m, tc.p), tc.want)
 	}
 }

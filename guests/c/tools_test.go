@@ -17,7 +17,7 @@ import (
 )
 
 func TestHash(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "hash/hash.wasm")
+	m := guesttest.LoadNew(t, "hash/hash.wasm")
 	for _, tc := range []struct{ tool, args, key, want string }{
 		{"sha256", `{"text":"hello"}`, "sha256", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
 		{"sha256", `{"text":""}`, "sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
@@ -48,7 +48,7 @@ func TestHash(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "markdown/markdown.wasm")
+	m := guesttest.LoadNew(t, "markdown/markdown.wasm")
 	for _, tc := range []struct{ md, want string }{
 		{"# Title *em* #", "<h1>Title <em>em</em></h1>\n"},
 		{"Setext\n===", "<h1>Setext</h1>\n"},
@@ -142,7 +142,6 @@ func TestSDKLogAndProgress(t *testing.T) {
 func TestSDKKV(t *testing.T) {
 	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
-	got, _ := json.Marshal(res.Structured)
 	want := `{"delete":{"held":"","name":"ok","status":0},` +
 		`"empty_key":{"held":"","name":"invalid","status":-1},` +
 		`"get":{"held":"v1","name":"ok","status":2},` +
@@ -150,10 +149,8 @@ func TestSDKKV(t *testing.T) {
 		`"list":{"held":"{\"keys\":[\"ké\"],\"more\":false}","name":"ok","status":29},` +
 		`"set":{"held":"","name":"ok","status":0}}`
 	// The held messages of errors are the host's; compare their status only.
-	var g map[string]map[string]any
-	json.Unmarshal(got, &g)
-	var w map[string]map[string]any
-	json.Unmarshal([]byte(want), &w)
+	g := guesttest.Decode[map[string]map[string]any](t, res.Structured)
+	w := guesttest.Decode[map[string]map[string]any](t, json.RawMessage(want))
 	for op, e := range w {
 		if g[op]["status"] != e["status"] || g[op]["name"] != e["name"] || (e["status"].(float64) >= 0 && g[op]["held"] != e["held"]) {
 			t.Errorf("kv %s = %v, want %v", op, g[op], e)
@@ -161,17 +158,12 @@ func TestSDKKV(t *testing.T) {
 	}
 	// Without the grant every function is denied, with a message.
 	res = guesttest.Call(t, m, "kv", `{"key":"k","value":"v"}`, nil)
-	json.Unmarshal(mustJSON(res.Structured), &g)
+	g = guesttest.Decode[map[string]map[string]any](t, res.Structured)
 	for _, op := range []string{"set", "get", "list", "delete"} {
 		if g[op]["name"] != "denied" || g[op]["held"] == "" {
 			t.Errorf("kv %s without a grant = %v", op, g[op])
 		}
 	}
-}
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
 }
 
 func TestSDKSecret(t *testing.T) {
