@@ -18,7 +18,7 @@ import (
 )
 
 func TestWordFreq(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "wordfreq/wordfreq.wasm")
+	m := guesttest.LoadNew(t, "wordfreq/wordfreq.wasm")
 	res := guesttest.Call(t, m, "word_frequencies", `{"text":"The cat and the hat. THE END, don't e-mail caf\u00e9 Caf\u00e9 - 'quoted'","top":3}`, nil)
 	got, _ := json.Marshal(res.Structured)
 	want := `{"distinct_words":9,"total_words":12,"words":[{"count":3,"word":"the"},{"count":2,"word":"café"},{"count":1,"word":"and"}]}`
@@ -49,7 +49,7 @@ func TestWordFreq(t *testing.T) {
 }
 
 func TestCounter(t *testing.T) {
-	m := guesttest.Load(t, guesttest.NewRuntime(t), "counter/counter.wasm")
+	m := guesttest.LoadNew(t, "counter/counter.wasm")
 	g := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
 	steps := []struct{ tool, args, want string }{
 		{"counter_get", `{"name":"visits"}`, "visits = 0"},
@@ -140,8 +140,7 @@ func TestSDKLogAndProgress(t *testing.T) {
 func TestSDKKV(t *testing.T) {
 	m := loadSDKTest(t)
 	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
-	var g map[string]map[string]any
-	json.Unmarshal(mustJSON(res.Structured), &g)
+	g := guesttest.Decode[map[string]map[string]any](t, res.Structured)
 	for op, want := range map[string]string{
 		"set": "ok ", "get": "ok v1", "list": `ok ["ké"] false`, "list_all": `ok ["ké"]`,
 		"delete": "ok ", "get_again": "ok <none>", "empty_key": "invalid",
@@ -158,17 +157,12 @@ func TestSDKKV(t *testing.T) {
 		t.Errorf("empty key = %v", g["empty_key"])
 	}
 	res = guesttest.Call(t, m, "kv", `{"key":"k","value":"v"}`, nil)
-	json.Unmarshal(mustJSON(res.Structured), &g)
+	g = guesttest.Decode[map[string]map[string]any](t, res.Structured)
 	for _, op := range []string{"set", "get", "list", "delete"} {
 		if g[op]["status"] != "denied" || g[op]["held"] == "" {
 			t.Errorf("kv %s without a grant = %v", op, g[op])
 		}
 	}
-}
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
 }
 
 func TestSDKSecret(t *testing.T) {
