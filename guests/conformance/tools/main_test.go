@@ -4,130 +4,66 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image/color"
 	imagepng "image/png"
-	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
-	hostclient "github.com/wasmgate/wasmgate/host/client"
+	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
 // The tests run the committed module, tools.wasm, through the runtime.
 
-func load(t *testing.T) *runtime.Module {
-	t.Helper()
-	rt, err := runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(hostclient.HostFuncs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(context.Background()) })
-	m, err := rt.Load(context.Background(), "tools.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func load(t *testing.T) *runtime.Module { return guesttest.LoadNew(t, "tools.wasm") }
 
-type events struct {
-	mu   sync.Mutex
-	logs []string
-	prog []string
-}
-
-func (e *events) Log(l abi.LogLevel, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.logs = append(e.logs, l.String()+": "+msg)
-}
-
-func (e *events) Progress(p, total float64, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.prog = append(e.prog, fmt.Sprintf("%g/%g", p, total))
-}
-
-// client answers as the conformance suite's client does, and records the
-// questions: "key method" per question, one line per ask.
-type client struct {
-	asks []string
-}
-
-func (c *client) Ask(ctx context.Context, qs map[string]runtime.Question) (map[string]json.RawMessage, error) {
-	answers := map[string]json.RawMessage{}
-	var asked []string
-	for _, k := range slices.Sorted(maps.Keys(qs)) {
-		q := qs[k]
-		asked = append(asked, k+" "+q.Method)
-		switch q.Method {
-		case "sampling/createMessage":
-			answers[k] = json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"The capital of France is Paris."},"model":"test-model","stopReason":"endTurn"}`)
-		case "roots/list":
-			answers[k] = json.RawMessage(`{"roots":[{"uri":"file:///test/root","name":"Test Root"}]}`)
-		case "elicitation/create":
-			var p struct {
-				RequestedSchema struct {
-					Properties map[string]any `json:"properties"`
-				} `json:"requestedSchema"`
-			}
-			_ = json.Unmarshal(q.Params, &p)
-			content := map[string]any{}
-			for name := range p.RequestedSchema.Properties {
-				switch name {
-				case "ok":
-					content[name] = true
-				case "color":
-					content[name] = "blue"
-				default:
-					content[name] = "Alice"
-				}
-			}
-			b, _ := json.Marshal(map[string]any{"action": "accept", "content": content})
-			answers[k] = b
+// suiteAnswer answers as the conformance suite's client does.
+func suiteAnswer(key string, q runtime.Question) (json.RawMessage, error) {
+	switch q.Method {
+	case "sampling/createMessage":
+		return json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"The capital of France is Paris."},"model":"test-model","stopReason":"endTurn"}`), nil
+	case "roots/list":
+		return json.RawMessage(`{"roots":[{"uri":"file:///test/root","name":"Test Root"}]}`), nil
+	case "elicitation/create":
+		var p struct {
+			RequestedSchema struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"requestedSchema"`
 		}
+		_ = json.Unmarshal(q.Params, &p)
+		content := map[string]any{}
+		for name := range p.RequestedSchema.Properties {
+			switch name {
+			case "ok":
+				content[name] = true
+			case "color":
+				content[name] = "blue"
+			default:
+				content[name] = "Alice"
+			}
+		}
+		return json.Marshal(map[string]any{"action": "accept", "content": content})
 	}
-	c.asks = append(c.asks, strings.Join(asked, ", "))
-	return answers, nil
+	return nil, fmt.Errorf("unexpected question %s %s", key, q.Method)
 }
 
-var everything = &abi.ClientInfo{ProtocolVersion: "2025-11-25", Capabilities: map[string]json.RawMessage{
-	"sampling": json.RawMessage("{}"), "elicitation": json.RawMessage("{}"), "roots": json.RawMessage("{}"),
-}}
+var everything = guesttest.ClientInfo("sampling", "elicitation", "roots")
 
-func call(t *testing.T, m *runtime.Module, tool string, args string, c runtime.Client, info *abi.ClientInfo) (*runtime.Outcome, *events) {
+// call calls tool with every question granted, c as the client and info as
+// what the module is told of it.
+func call(t *testing.T, m *runtime.Module, tool string, args string, c runtime.Client, info *abi.ClientInfo) guesttest.Result {
 	t.Helper()
-	ev := &events{}
-	out, err := m.Call(context.Background(), runtime.Call{
-		Tool: tool, Arguments: json.RawMessage(args), Events: ev, Client: c, ClientInfo: info,
+	return guesttest.CallWith(t, m, runtime.Call{
+		Tool: tool, Arguments: json.RawMessage(args), Client: c, ClientInfo: info,
 		Grant: &runtime.Grant{Sampling: true, Elicitation: true, Roots: true},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Err != nil && out.Err.Kind != runtime.KindToolError {
-		t.Fatalf("%s: %v (stderr %s)", tool, out.Err, out.Stderr)
-	}
-	return out, ev
-}
-
-func text(out *runtime.Outcome) string {
-	var b strings.Builder
-	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 func TestManifest(t *testing.T) {
@@ -169,28 +105,28 @@ func TestManifest(t *testing.T) {
 
 func TestContent(t *testing.T) {
 	m := load(t)
-	out, _ := call(t, m, "echo_header", `{}`, nil, nil)
-	if out.Err != nil || text(out) != "region=" {
-		t.Errorf("echo_header {}: %v %q", out.Err, text(out))
+	res := call(t, m, "echo_header", `{}`, nil, nil)
+	if res.Out.Err != nil || res.Text != "region=" {
+		t.Errorf("echo_header {}: %v %q", res.Out.Err, res.Text)
 	}
-	if out, _ := call(t, m, "test_simple_text", ``, nil, nil); text(out) != "This is a simple text response for testing." {
-		t.Errorf("simple text: %q", text(out))
+	if res := call(t, m, "test_simple_text", ``, nil, nil); res.Text != "This is a simple text response for testing." {
+		t.Errorf("simple text: %q", res.Text)
 	}
 
-	out, _ = call(t, m, "test_image_content", `{}`, nil, nil)
-	img, ok := out.Result.Content[0].(*mcp.ImageContent)
+	res = call(t, m, "test_image_content", `{}`, nil, nil)
+	img, ok := res.Content[0].(*mcp.ImageContent)
 	if !ok || img.MIMEType != "image/png" {
-		t.Fatalf("image: %#v", out.Result.Content)
+		t.Fatalf("image: %#v", res.Content)
 	}
 	decoded, err := imagepng.Decode(bytes.NewReader(img.Data))
 	if err != nil || decoded.Bounds().Dx() != 1 || decoded.Bounds().Dy() != 1 || color.RGBAModel.Convert(decoded.At(0, 0)) != (color.RGBA{255, 0, 0, 255}) {
 		t.Errorf("image is not a 1x1 red PNG: %v", err)
 	}
 
-	out, _ = call(t, m, "test_audio_content", `{}`, nil, nil)
-	audio, ok := out.Result.Content[0].(*mcp.AudioContent)
+	res = call(t, m, "test_audio_content", `{}`, nil, nil)
+	audio, ok := res.Content[0].(*mcp.AudioContent)
 	if !ok || audio.MIMEType != "audio/wav" {
-		t.Fatalf("audio: %#v", out.Result.Content)
+		t.Fatalf("audio: %#v", res.Content)
 	}
 	w := audio.Data
 	le := binary.LittleEndian
@@ -200,34 +136,34 @@ func TestContent(t *testing.T) {
 		t.Errorf("not a valid PCM WAV: % x", w)
 	}
 
-	out, _ = call(t, m, "test_embedded_resource", `{}`, nil, nil)
-	if r, ok := out.Result.Content[0].(*mcp.EmbeddedResource); !ok || r.Resource.URI != "test://embedded-resource" ||
+	res = call(t, m, "test_embedded_resource", `{}`, nil, nil)
+	if r, ok := res.Content[0].(*mcp.EmbeddedResource); !ok || r.Resource.URI != "test://embedded-resource" ||
 		r.Resource.MIMEType != "text/plain" || r.Resource.Text != "This is an embedded resource content." {
-		t.Errorf("embedded resource: %#v", out.Result.Content)
+		t.Errorf("embedded resource: %#v", res.Content)
 	}
-	out, _ = call(t, m, "test_multiple_content_types", `{}`, nil, nil)
-	if c := out.Result.Content; len(c) != 3 || text(out) != "Multiple content types test:" {
+	res = call(t, m, "test_multiple_content_types", `{}`, nil, nil)
+	if c := res.Content; len(c) != 3 || res.Text != "Multiple content types test:" {
 		t.Errorf("mixed: %#v", c)
 	} else if r, ok := c[2].(*mcp.EmbeddedResource); !ok || r.Resource.URI != "test://mixed-content-resource" || r.Resource.Text != `{"test":"data","value":123}` {
 		t.Errorf("mixed resource: %#v", c[2])
 	}
 
-	out, ev := call(t, m, "test_tool_with_logging", `{}`, nil, nil)
-	if want := []string{"info: Tool execution started", "info: Tool processing data", "info: Tool execution completed"}; !slices.Equal(ev.logs, want) {
-		t.Errorf("logs: %q", ev.logs)
+	res = call(t, m, "test_tool_with_logging", `{}`, nil, nil)
+	if want := []string{"info: Tool execution started", "info: Tool processing data", "info: Tool execution completed"}; !slices.Equal(res.Events.Leveled, want) {
+		t.Errorf("logs: %q", res.Events.Leveled)
 	}
-	if out.Duration < 2*pause {
-		t.Errorf("the log messages came within %v, want %v apart", out.Duration, pause)
+	if res.Out.Duration < 2*pause {
+		t.Errorf("the log messages came within %v, want %v apart", res.Out.Duration, pause)
 	}
-	_, ev = call(t, m, "test_tool_with_progress", `{}`, nil, nil)
-	if want := []string{"0/100", "50/100", "100/100"}; !slices.Equal(ev.prog, want) {
-		t.Errorf("progress: %q", ev.prog)
+	res = call(t, m, "test_tool_with_progress", `{}`, nil, nil)
+	if want := []string{`[0,100,"started"]`, `[50,100,"halfway"]`, `[100,100,"done"]`}; !slices.Equal(res.Events.Reported, want) {
+		t.Errorf("progress: %q", res.Events.Reported)
 	}
-	if out, _ := call(t, m, "test_error_handling", `{}`, nil, nil); !out.Result.IsError || text(out) != "This tool intentionally returns an error for testing" {
-		t.Errorf("error: %v %q", out.Result.IsError, text(out))
+	if res := call(t, m, "test_error_handling", `{}`, nil, nil); !res.IsError || res.Text != "This tool intentionally returns an error for testing" {
+		t.Errorf("error: %v %q", res.IsError, res.Text)
 	}
-	if out, _ := call(t, m, "json_schema_2020_12_tool", `{"name":"Ada","email":"ada@example.com"}`, nil, nil); text(out) != `Received: {"email":"ada@example.com","name":"Ada"}` {
-		t.Errorf("json schema tool: %q", text(out))
+	if res := call(t, m, "json_schema_2020_12_tool", `{"name":"Ada","email":"ada@example.com"}`, nil, nil); res.Text != `Received: {"email":"ada@example.com","name":"Ada"}` {
+		t.Errorf("json schema tool: %q", res.Text)
 	}
 }
 
@@ -261,46 +197,39 @@ func TestQuestions(t *testing.T) {
 		{"test_sampling", `{"prompt":"x"}`, &abi.ClientInfo{}, nil, "the client did not declare the sampling capability"},
 		{"test_elicitation", `{"message":"x"}`, nil, nil, "the client did not declare the elicitation capability"},
 	} {
-		c := &client{}
-		out, _ := call(t, m, tc.tool, tc.args, c, tc.info)
-		if !strings.HasPrefix(text(out), tc.want) {
-			t.Errorf("%s: %q, want %q", tc.tool, text(out), tc.want)
+		c := &guesttest.Client{Answer: suiteAnswer}
+		res := call(t, m, tc.tool, tc.args, c, tc.info)
+		if !strings.HasPrefix(res.Text, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.tool, res.Text, tc.want)
 		}
-		if !slices.Equal(c.asks, tc.asks) {
-			t.Errorf("%s asked\n %q\nwant %q", tc.tool, c.asks, tc.asks)
+		if asks := c.Asked(); !slices.Equal(asks, tc.asks) {
+			t.Errorf("%s asked\n %q\nwant %q", tc.tool, asks, tc.asks)
 		}
 	}
 	// The elicitation schemas the suite checks field by field.
-	var schema string
-	rec := clientFunc(func(qs map[string]runtime.Question) { schema = string(qs["elicit"].Params) })
-	call(t, m, "test_elicitation_sep1034_defaults", `{}`, rec, nil)
+	schema := func(tool string) string {
+		t.Helper()
+		rec := &guesttest.Client{Answer: guesttest.Answering(`{"action":"decline"}`)}
+		call(t, m, tool, `{}`, rec, nil)
+		asks := rec.Asks()
+		return string(asks[len(asks)-1]["elicit"].Params)
+	}
+	sep1034 := schema("test_elicitation_sep1034_defaults")
 	for _, want := range []string{`"name":{"type":"string","description":"Your name","default":"John Doe"}`, `"age":{"type":"integer","description":"Your age","default":30}`,
 		`"score":{"type":"number","description":"Your score","default":95.5}`, `"status":{"type":"string","description":"Your status","default":"active","enum":["active","inactive","pending"]}`,
 		`"verified":{"type":"boolean","description":"Whether you are verified","default":true}`} {
-		if !strings.Contains(schema, want) {
-			t.Errorf("sep1034 schema %s lacks %s", schema, want)
+		if !strings.Contains(sep1034, want) {
+			t.Errorf("sep1034 schema %s lacks %s", sep1034, want)
 		}
 	}
-	call(t, m, "test_elicitation_sep1330_enums", `{}`, rec, nil)
+	sep1330 := schema("test_elicitation_sep1330_enums")
 	for _, want := range []string{`"untitledSingle":{"type":"string","description":"Pick one","enum":["option1","option2","option3"]}`,
 		`"titledSingle":{"type":"string","description":"Pick one","oneOf":[{"const":"value1","title":"First Option"},`,
 		`"legacyEnum":{"type":"string","description":"Pick one","enum":["opt1","opt2","opt3"],"enumNames":["Option One","Option Two","Option Three"]}`,
 		`"untitledMulti":{"type":"array","description":"Pick any","items":{"type":"string","enum":["option1","option2","option3"]}}`,
 		`"titledMulti":{"type":"array","description":"Pick any","items":{"anyOf":[{"const":"value1","title":"First Choice"},`} {
-		if !strings.Contains(schema, want) {
-			t.Errorf("sep1330 schema %s lacks %s", schema, want)
+		if !strings.Contains(sep1330, want) {
+			t.Errorf("sep1330 schema %s lacks %s", sep1330, want)
 		}
 	}
-}
-
-// clientFunc is a client that shows each ask to f and declines.
-type clientFunc func(map[string]runtime.Question)
-
-func (f clientFunc) Ask(ctx context.Context, qs map[string]runtime.Question) (map[string]json.RawMessage, error) {
-	f(qs)
-	answers := map[string]json.RawMessage{}
-	for k := range qs {
-		answers[k] = json.RawMessage(`{"action":"decline"}`)
-	}
-	return answers, nil
 }
