@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,10 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
-	hostclient "github.com/wasmgate/wasmgate/host/client"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
-	"github.com/wasmgate/wasmgate/host/secret"
+	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -44,17 +40,7 @@ func testRuntime(t testing.TB) *runtime.Runtime {
 			rtErr = err
 			return
 		}
-		store, err := kv.Open(dir, nil)
-		if err != nil {
-			rtErr = err
-			return
-		}
-		var fns []runtime.HostFunc
-		fns = append(fns, store.HostFuncs()...)
-		fns = append(fns, hosthttp.New(nil).HostFuncs()...)
-		fns = append(fns, secret.HostFuncs()...)
-		fns = append(fns, hostclient.HostFuncs()...)
-		rt, rtErr = runtime.New(context.Background(), runtime.NewConfig().WithCacheDir("").WithHostFunctions(fns...))
+		rt, _, rtErr = guesttest.OpenRuntime(dir)
 	})
 	if rtErr != nil {
 		t.Fatal(rtErr)
@@ -75,85 +61,25 @@ func module(t testing.TB, path string) *runtime.Module {
 	return m
 }
 
-type events struct {
-	mu      sync.Mutex
-	logs    []string
-	prog    []string
-	updated []string
-}
-
-// ResourceUpdated implements runtime.ResourceEvents.
-func (e *events) ResourceUpdated(uri string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.updated = append(e.updated, uri)
-}
-
-func (e *events) Log(l abi.LogLevel, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.logs = append(e.logs, l.String()+": "+msg)
-}
-
-func (e *events) Progress(p, total float64, msg string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.prog = append(e.prog, fmt.Sprintf("%g/%g %s", p, total, msg))
-}
-
-type result struct {
-	out    *runtime.Outcome
-	text   string
-	isErr  bool
-	events *events
-}
-
-func (r result) structured(t *testing.T) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(r.out.Result.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("structuredContent %s: %v", b, err)
-	}
-	return m
-}
-
 // call runs tool of the module at path; the call itself must not fail
 // other than with the tool's own error.
-func call(t *testing.T, path, tool string, args any, g *runtime.Grant) result {
+func call(t *testing.T, path, tool string, args any, g *runtime.Grant) guesttest.Result {
 	t.Helper()
 	raw, err := json.Marshal(args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
-	out, err := module(t, path).Call(context.Background(), runtime.Call{Tool: tool, Arguments: raw, Grant: g, Events: ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Err != nil && out.Err.Kind != runtime.KindToolError {
-		t.Fatalf("%s %s: %v (stderr %s)", tool, raw, out.Err, out.Stderr)
-	}
-	var b strings.Builder
-	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return result{out: out, text: b.String(), isErr: out.Result.IsError, events: ev}
+	return guesttest.CallWith(t, module(t, path), runtime.Call{Tool: tool, Arguments: raw, Grant: g})
 }
 
-func wantText(t *testing.T, r result, isErr bool, substr ...string) {
+func wantText(t *testing.T, r guesttest.Result, isErr bool, substr ...string) {
 	t.Helper()
-	if r.isErr != isErr {
-		t.Errorf("isError = %v, want %v: %s", r.isErr, isErr, r.text)
+	if r.IsError != isErr {
+		t.Errorf("isError = %v, want %v: %s", r.IsError, isErr, r.Text)
 	}
 	for _, s := range substr {
-		if !strings.Contains(r.text, s) {
-			t.Errorf("result %q does not contain %q", r.text, s)
+		if !strings.Contains(r.Text, s) {
+			t.Errorf("result %q does not contain %q", r.Text, s)
 		}
 	}
 }
@@ -180,7 +106,7 @@ func TestJSONQ(t *testing.T) {
 	doc := `{"items":[{"id":1,"name":"a","tags":["x","y"]},{"id":2,"name":"b"}],"odd key":{"n":1.50}}`
 	r := call(t, jsonqWasm, "query", map[string]any{"json": doc, "path": ".items[].id"}, nil)
 	wantText(t, r, false, "1\n2")
-	if sc := r.structured(t); sc["count"] != 2.0 {
+	if sc := r.Structured; sc["count"] != 2.0 {
 		t.Errorf("structured = %v", sc)
 	}
 	for _, tc := range []struct {
@@ -211,17 +137,17 @@ func TestNotes(t *testing.T) {
 	g := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
 	r := call(t, notesWasm, "add_note", map[string]any{"title": "Shopping", "text": "milk, eggs"}, g)
 	wantText(t, r, false, "#1 Shopping")
-	if sc := r.structured(t); sc["id"] != 1.0 || sc["text"] != "milk, eggs" {
+	if sc := r.Structured; sc["id"] != 1.0 || sc["text"] != "milk, eggs" {
 		t.Errorf("add_note structured = %v", sc)
 	}
-	if len(r.events.logs) != 1 || r.events.logs[0] != "info: added note #1" {
-		t.Errorf("logs = %q", r.events.logs)
+	if len(r.Events.Leveled) != 1 || r.Events.Leveled[0] != "info: added note #1" {
+		t.Errorf("logs = %q", r.Events.Leveled)
 	}
 	wantText(t, call(t, notesWasm, "add_note", map[string]any{"title": "Ideas", "text": "a wasm tool"}, g), false, "#2 Ideas")
 	r = call(t, notesWasm, "list_notes", map[string]any{}, g)
 	wantText(t, r, false, "#1 Shopping\n#2 Ideas")
-	if len(r.events.prog) != 2 {
-		t.Errorf("progress = %q", r.events.prog)
+	if len(r.Events.Reported) != 2 {
+		t.Errorf("progress = %q", r.Events.Reported)
 	}
 	wantText(t, call(t, notesWasm, "list_notes", map[string]any{"query": "WASM"}, g), false, "#2 Ideas")
 	wantText(t, call(t, notesWasm, "get_note", map[string]any{"id": 2}, g), false, "a wasm tool")
@@ -253,10 +179,10 @@ func TestGrep(t *testing.T) {
 	g := &runtime.Grant{Mounts: []runtime.Mount{{HostPath: dir, GuestPath: "/data"}}}
 	r := call(t, grepWasm, "grep", map[string]any{"pattern": "hello", "ignore_case": true}, g)
 	wantText(t, r, false, "a.go:3: func Hello() {}", "sub/b.txt:1: hello world", "sub/b.txt:2: HELLO again", "(3 matches in 2 files)")
-	if strings.Contains(r.text, "hidden") {
-		t.Errorf("searched a hidden directory: %s", r.text)
+	if strings.Contains(r.Text, "hidden") {
+		t.Errorf("searched a hidden directory: %s", r.Text)
 	}
-	if sc := r.structured(t); fmt.Sprint(sc["skipped"]) != "[sub/bin.dat]" {
+	if sc := r.Structured; fmt.Sprint(sc["skipped"]) != "[sub/bin.dat]" {
 		t.Errorf("skipped = %v", sc["skipped"])
 	}
 	wantText(t, call(t, grepWasm, "grep", map[string]any{"pattern": "hello", "path": "sub", "glob": "*.txt"}, g), false, "sub/b.txt:1:", "(1 matches in 1 files)")
@@ -290,11 +216,11 @@ func TestFetch(t *testing.T) {
 
 	r := call(t, fetchWasm, "fetch", map[string]any{"url": srv.URL + "/page"}, g)
 	wantText(t, r, false, "(HTTP 200, text/html", "# Doc", "## Intro", "See [this](/x).")
-	if strings.Contains(r.text, "alert") {
-		t.Errorf("script text kept: %s", r.text)
+	if strings.Contains(r.Text, "alert") {
+		t.Errorf("script text kept: %s", r.Text)
 	}
-	if len(r.out.Hosts) != 1 || r.out.Hosts[0] != "127.0.0.1:"+port {
-		t.Errorf("hosts = %v", r.out.Hosts)
+	if len(r.Out.Hosts) != 1 || r.Out.Hosts[0] != "127.0.0.1:"+port {
+		t.Errorf("hosts = %v", r.Out.Hosts)
 	}
 	wantText(t, call(t, fetchWasm, "fetch", map[string]any{"url": srv.URL + "/page", "raw": true}, g), false, "<h2>Intro</h2>")
 	wantText(t, call(t, fetchWasm, "fetch", map[string]any{"url": srv.URL + "/data.json"}, g), false, `{"ok": true}`)
@@ -309,16 +235,16 @@ func TestFetch(t *testing.T) {
 func TestSDKHostFunctions(t *testing.T) {
 	r := call(t, hostcheckWasm, "check", map[string]any{"op": "log"}, nil)
 	wantText(t, r, false, "logged")
-	if got := strings.Join(r.events.logs, "|"); got != "warning: a warning|debug: debug 42" {
+	if got := strings.Join(r.Events.Leveled, "|"); got != "warning: a warning|debug: debug 42" {
 		t.Errorf("logs = %q", got)
 	}
 	raw, _ := json.Marshal(map[string]any{"op": "progress"})
-	ev := &events{}
+	ev := &guesttest.Events{}
 	out, err := module(t, hostcheckWasm).Call(context.Background(), runtime.Call{Tool: "check", Arguments: raw, Events: ev, Meta: map[string]any{"progressToken": "tok"}})
 	if err != nil || out.Err != nil {
 		t.Fatal(err, out.Err)
 	}
-	if got := strings.Join(ev.prog, "|"); got != "1/3 step 1|2/3 step 2|3/3 step 3" {
+	if got := strings.Join(ev.Reported, "|"); got != `[1,3,"step 1"]|[2,3,"step 2"]|[3,3,"step 3"]` {
 		t.Errorf("progress = %q", got)
 	}
 
@@ -348,58 +274,35 @@ func TestSDKHostFunctions(t *testing.T) {
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "secret", "name": ""}, sg), false, "error invalid")
 
 	r = call(t, hostcheckWasm, "check", map[string]any{"op": "image"}, nil)
-	if img, ok := r.out.Result.Content[0].(*mcp.ImageContent); !ok || img.MIMEType != "image/png" || string(img.Data) != "\x89PNG fake" {
-		t.Errorf("image result = %#v", r.out.Result.Content)
+	if img, ok := r.Content[0].(*mcp.ImageContent); !ok || img.MIMEType != "image/png" || string(img.Data) != "\x89PNG fake" {
+		t.Errorf("image result = %#v", r.Content)
 	}
 	wantText(t, r, false, "caption")
 	r = call(t, hostcheckWasm, "check", map[string]any{"op": "structured"}, nil)
 	wantText(t, r, false, "seven")
-	if r.structured(t)["n"] != 7.0 {
-		t.Errorf("structured = %v", r.out.Result.StructuredContent)
+	if r.Structured["n"] != 7.0 {
+		t.Errorf("structured = %v", r.Out.Result.StructuredContent)
 	}
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "error"}, nil), true, "wrapped: not_found")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "bogus"}, nil), true, `argument "op" must be one of`)
 }
 
-// fakeClient answers the questions of sample, elicit and ask as an MCP
-// client would, and records them.
-type fakeClient struct {
-	mu        sync.Mutex
-	questions []string
-	later     bool // answer with ErrInputRequired, as on MCP 2026-07-28
-}
-
-func (c *fakeClient) Ask(ctx context.Context, qs map[string]runtime.Question) (map[string]json.RawMessage, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	answers := map[string]json.RawMessage{}
-	for _, k := range slices.Sorted(maps.Keys(qs)) {
-		q := qs[k]
-		c.questions = append(c.questions, k+" "+q.Method+" "+string(q.Params))
-		switch q.Method {
-		case "sampling/createMessage":
-			answers[k] = json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"Paris"},"model":"fake-model","stopReason":"endTurn"}`)
-		case "elicitation/create":
-			answers[k] = json.RawMessage(`{"action":"accept","content":{"name":"Ada"}}`)
-		case "roots/list":
-			answers[k] = json.RawMessage(`{"roots":[{"uri":"file:///work","name":"work"}]}`)
-		}
-	}
-	if c.later {
-		return nil, fmt.Errorf("asked %d questions: %w", len(qs), runtime.ErrInputRequired)
-	}
-	return answers, nil
-}
+// answers are the client's answers to hostcheck's questions.
+var answers = guesttest.ByMethod(map[string]string{
+	"sampling/createMessage": `{"role":"assistant","content":{"type":"text","text":"Paris"},"model":"fake-model","stopReason":"endTurn"}`,
+	"elicitation/create":     `{"action":"accept","content":{"name":"Ada"}}`,
+	"roots/list":             `{"roots":[{"uri":"file:///work","name":"work"}]}`,
+})
 
 // askGrant grants every question a guest may ask.
 var askGrant = &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
 
 // callClient runs hostcheck's check with op and value, with client as the
 // call's client and info as what the guest is told of it.
-func callClient(t *testing.T, op, value string, g *runtime.Grant, client runtime.Client, info *abi.ClientInfo) (*runtime.Outcome, *events) {
+func callClient(t *testing.T, op, value string, g *runtime.Grant, client runtime.Client, info *abi.ClientInfo) (*runtime.Outcome, *guesttest.Events) {
 	t.Helper()
 	raw, _ := json.Marshal(map[string]any{"op": op, "value": value, "url": value})
-	ev := &events{}
+	ev := &guesttest.Events{}
 	out, err := module(t, hostcheckWasm).Call(context.Background(), runtime.Call{Tool: "check", Arguments: raw, Grant: g, Events: ev, Client: client, ClientInfo: info})
 	if err != nil {
 		t.Fatal(err)
@@ -407,20 +310,10 @@ func callClient(t *testing.T, op, value string, g *runtime.Grant, client runtime
 	return out, ev
 }
 
-func outText(out *runtime.Outcome) string {
-	var b strings.Builder
-	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
-
 // TestSDKClient calls the SDK's client wrappers (Client, Sample, Elicit,
 // Ask, Roots) and ResourceUpdated through the runtime and host/client.
 func TestSDKClient(t *testing.T) {
-	info := &abi.ClientInfo{ProtocolVersion: "2025-11-25", Capabilities: map[string]json.RawMessage{"sampling": json.RawMessage("{}"), "roots": json.RawMessage("{}")}}
+	info := guesttest.ClientInfo("sampling", "roots")
 	for _, tc := range []struct {
 		op, value string
 		info      *abi.ClientInfo
@@ -440,13 +333,13 @@ func TestSDKClient(t *testing.T) {
 		}},
 		{"roots", "", nil, "roots [{file:///work work}]", []string{`roots roots/list {}`}},
 	} {
-		fc := &fakeClient{}
+		fc := &guesttest.Client{Answer: answers}
 		out, _ := callClient(t, tc.op, tc.value, askGrant, fc, tc.info)
-		if out.Err != nil || outText(out) != tc.want {
-			t.Errorf("%s: %q %v, want %q", tc.op, outText(out), out.Err, tc.want)
+		if out.Err != nil || guesttest.Text(out.Result) != tc.want {
+			t.Errorf("%s: %q %v, want %q", tc.op, guesttest.Text(out.Result), out.Err, tc.want)
 		}
-		if !slices.Equal(fc.questions, tc.questions) {
-			t.Errorf("%s: questions\n got %q\nwant %q", tc.op, fc.questions, tc.questions)
+		if qs := fc.Questions(); !slices.Equal(qs, tc.questions) {
+			t.Errorf("%s: questions\n got %q\nwant %q", tc.op, qs, tc.questions)
 		}
 	}
 
@@ -458,29 +351,29 @@ func TestSDKClient(t *testing.T) {
 		"ask":    "error denied: ask: denied: ask: ",
 		"roots":  "error denied: ask: denied: ask: roots/list is not granted",
 	} {
-		out, _ := callClient(t, op, "x", nil, &fakeClient{}, nil)
-		if !strings.HasPrefix(outText(out), want) {
-			t.Errorf("%s without a grant: %q, want %q", op, outText(out), want)
+		out, _ := callClient(t, op, "x", nil, &guesttest.Client{Answer: answers}, nil)
+		if !strings.HasPrefix(guesttest.Text(out.Result), want) {
+			t.Errorf("%s without a grant: %q, want %q", op, guesttest.Text(out.Result), want)
 		}
 	}
-	if out, _ := callClient(t, "sample", "x", askGrant, nil, nil); !strings.HasPrefix(outText(out), "error failed: sample: failed: ") {
-		t.Errorf("sample without a client: %q", outText(out))
+	if out, _ := callClient(t, "sample", "x", askGrant, nil, nil); !strings.HasPrefix(guesttest.Text(out.Result), "error failed: sample: failed: ") {
+		t.Errorf("sample without a client: %q", guesttest.Text(out.Result))
 	}
 	// An answer that comes with a later request (MCP 2026-07-28) stops the
 	// guest: the call ends input-required.
-	fc := &fakeClient{later: true}
-	if out, _ := callClient(t, "ask", "", askGrant, fc, nil); out.Err == nil || out.Err.Kind != runtime.KindInputRequired || len(fc.questions) != 3 {
-		t.Errorf("input required: %v %q", out.Err, fc.questions)
+	fc := &guesttest.Client{Answer: answers, Err: fmt.Errorf("the answers come later: %w", runtime.ErrInputRequired)}
+	if out, _ := callClient(t, "ask", "", askGrant, fc, nil); out.Err == nil || out.Err.Kind != runtime.KindInputRequired || len(fc.Questions()) != 3 {
+		t.Errorf("input required: %v %q", out.Err, fc.Questions())
 	}
 
 	// resource_updated: the module's own resources and templates only.
 	out, ev := callClient(t, "updated", "test://hostcheck/doc/7", nil, nil, nil)
-	if outText(out) != "updated test://hostcheck/doc/7" || !slices.Equal(ev.updated, []string{"test://hostcheck/doc/7"}) {
-		t.Errorf("updated: %q %q", outText(out), ev.updated)
+	if guesttest.Text(out.Result) != "updated test://hostcheck/doc/7" || !slices.Equal(ev.Updated, []string{"test://hostcheck/doc/7"}) {
+		t.Errorf("updated: %q %q", guesttest.Text(out.Result), ev.Updated)
 	}
 	out, ev = callClient(t, "updated", "test://elsewhere", nil, nil, nil)
-	if !strings.HasPrefix(outText(out), "error not_found: resource_updated: not_found") || len(ev.updated) != 0 {
-		t.Errorf("updated elsewhere: %q %q", outText(out), ev.updated)
+	if !strings.HasPrefix(guesttest.Text(out.Result), "error not_found: resource_updated: not_found") || len(ev.Updated) != 0 {
+		t.Errorf("updated elsewhere: %q %q", guesttest.Text(out.Result), ev.Updated)
 	}
 
 	// Every kind of content item passes the runtime's checks.
@@ -561,11 +454,7 @@ func TestSDKMethods(t *testing.T) {
 
 	complete := func(ref abi.CompleteRef, arg, value string) []string {
 		t.Helper()
-		out, err := m.Complete(ctx, abi.CompleteParams{Ref: ref, Argument: abi.CompleteArgument{Name: arg, Value: value}}, runtime.Call{})
-		if err != nil || out.Err != nil {
-			t.Fatal(err, out.Err)
-		}
-		return out.Completion.Completion.Values
+		return guesttest.Complete(t, m, abi.CompleteParams{Ref: ref, Argument: abi.CompleteArgument{Name: arg, Value: value}}).Completion.Values
 	}
 	if got := complete(abi.CompleteRef{Type: "ref/prompt", Name: "greet"}, "who", "A"); !slices.Equal(got, []string{"Ada", "Alan"}) {
 		t.Errorf("complete who: %q", got)
