@@ -403,7 +403,7 @@ func (s *sealer) open(text string, v any) error {
 	if len(text) > MaxRequestState*2 {
 		return errors.New("too long")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(text)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(text)
 	if err != nil || len(b) < s.aead.NonceSize() {
 		return errors.New("malformed")
 	}

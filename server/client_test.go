@@ -205,3 +205,33 @@ func TestReplayFirstRoundWithoutState(t *testing.T) {
 		t.Fatalf("second round: %v, want ErrInputRequired", err)
 	}
 }
+
+// FuzzRequestState: a request state a client made up is refused, never
+// opened, and never panics the server.
+func FuzzRequestState(f *testing.F) {
+	s := newSealer()
+	real, err := s.seal(state{Bind: "b", Rounds: []round{{Questions: "q", Answers: map[string]json.RawMessage{"k": json.RawMessage(`{}`)}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real)
+	f.Add(real + "-TAMPERED")
+	f.Add("")
+	f.Add("AAAA")
+	f.Fuzz(func(t *testing.T, text string) {
+		r := &Registry{sealer: s}
+		a, err := r.newAsker(nil, everything, "b", text, nil)
+		if text == real {
+			if err != nil {
+				t.Fatalf("the real state: %v", err)
+			}
+			return
+		}
+		if text != "" && err == nil {
+			t.Fatalf("a made-up state %q was accepted", text)
+		}
+		if text == "" && (err != nil || a.replay == nil) {
+			t.Fatalf("no state: %v", err)
+		}
+	})
+}
