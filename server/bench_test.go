@@ -177,3 +177,38 @@ func BenchmarkCall(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuestions: a tool that asks the user twice, answered at once by
+// the client. Up to 2025-11-25 both questions are requests while one run
+// of the guest waits; on 2026-07-28 the call takes three requests and three
+// runs of the guest (two input-required results, then the answer), so this
+// is the price of replaying. The guest is the Go conformance module, whose
+// runs cost about 4 ms each.
+func BenchmarkQuestions(b *testing.B) {
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		b.Run(version, func(b *testing.B) {
+			s, _, err := server.New(nil, modules(b, "conftools"), surfaceOptions())
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			st, ct := mcp.NewInMemoryTransports()
+			ss, err := s.Connect(ctx, st, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ss.Close()
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, (&answering{}).options()).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cs.Close()
+			for b.Loop() {
+				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "test_input_required_result_multi_round"})
+				if err != nil || res.IsError {
+					b.Fatalf("%v %+v", err, res)
+				}
+			}
+		})
+	}
+}
