@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -88,12 +89,12 @@ func (r *Registry) addResources(s *mcp.Server) []error {
 		}
 		return fmt.Errorf("%s %s skipped: it is declared by modules %s, and a %s cannot be renamed; serve only one of them", kind, name, strings.Join(names, ", "), kind)
 	}
-	for _, name := range slices.Sorted(mapsKeys(uriOwners)) {
+	for _, name := range slices.Sorted(maps.Keys(uriOwners)) {
 		if owners := uriOwners[name]; len(owners) > 1 {
 			errs = append(errs, clash("resource", name, owners))
 		}
 	}
-	for _, name := range slices.Sorted(mapsKeys(tplOwners)) {
+	for _, name := range slices.Sorted(maps.Keys(tplOwners)) {
 		if owners := tplOwners[name]; len(owners) > 1 {
 			errs = append(errs, clash("resource template", name, owners))
 		}
@@ -160,16 +161,6 @@ func (r *Registry) addResources(s *mcp.Server) []error {
 		s.AddPrompt(def, p.get)
 	}
 	return errs
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func icons(in []abi.Icon) []mcp.Icon {
@@ -358,15 +349,6 @@ func (r *Registry) knows(uri string) bool {
 		return true
 	}
 	return slices.ContainsFunc(r.templates, func(t *template) bool { return t.tpl.Match(uri) != nil })
-}
-
-// owns reports whether uri is one of m's resources or matches one of its
-// templates.
-func (r *Registry) owns(m *runtime.Module, uri string) bool {
-	if sv, ok := r.resources[uri]; ok {
-		return sv.mod == m
-	}
-	return slices.ContainsFunc(r.templates, func(t *template) bool { return t.srv.mod == m && t.tpl.Match(uri) != nil })
 }
 
 // Resource is a resource or resource template a module serves.
