@@ -184,7 +184,7 @@ func (t *tool) logCall(out *runtime.Outcome, dropped int) {
 	l := t.reg.logger
 	attrs := []any{"tool", t.name, "module", t.mod.Name(), "took", out.Duration.Round(time.Microsecond)}
 	switch {
-	case out.Err != nil && out.Err.Kind != runtime.KindToolError:
+	case out.Err != nil && out.Err.Kind != runtime.KindToolError && out.Err.Kind != runtime.KindInputRequired:
 		l.Info("call failed", append(attrs, "kind", string(out.Err.Kind), "error", out.Err.Message)...)
 	case out.Err != nil:
 		l.Debug("call returned a tool error", attrs...)
