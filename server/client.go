@@ -67,6 +67,10 @@ type replay struct {
 	mu    sync.Mutex
 	next  int
 	asked map[string]runtime.Question // the questions of a new round
+	// seen is how many rounds the client has already watched this call
+	// run through: until the guest gets that far again, what it reports
+	// (log, progress, resource updates) was sent in an earlier request.
+	seen int
 }
 
 // round is one ask: the hash of its questions and, once answered, the
@@ -154,6 +158,7 @@ func (r *Registry) newAsker(session *mcp.ServerSession, p peer, bind string, req
 		}
 		rp.rounds = st.Rounds
 		rp.pending = &st.Pending
+		rp.seen = len(st.Rounds) + 1
 	}
 	for k, v := range responses {
 		b, err := json.Marshal(v)
@@ -412,4 +417,45 @@ func (s *sealer) open(text string, v any) error {
 		return err
 	}
 	return json.Unmarshal(plain, v)
+}
+
+// replaying reports whether the guest is going over ground an earlier
+// request of the call already covered.
+func (rp *replay) replaying() bool {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return rp.next < rp.seen
+}
+
+// events returns ev, minus what a replayed guest reports again.
+func (a *asker) events(ev *events) runtime.Events {
+	if a.replay == nil || a.replay.seen == 0 {
+		return ev
+	}
+	return replayEvents{ev, a.replay}
+}
+
+// replayEvents drops the log, progress and resource updates of the part of
+// a run that replays earlier requests: the client has them already.
+type replayEvents struct {
+	ev *events
+	rp *replay
+}
+
+func (r replayEvents) Log(level abi.LogLevel, msg string) {
+	if !r.rp.replaying() {
+		r.ev.Log(level, msg)
+	}
+}
+
+func (r replayEvents) Progress(progress, total float64, msg string) {
+	if !r.rp.replaying() {
+		r.ev.Progress(progress, total, msg)
+	}
+}
+
+func (r replayEvents) ResourceUpdated(uri string) {
+	if !r.rp.replaying() {
+		r.ev.ResourceUpdated(uri)
+	}
 }

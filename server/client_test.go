@@ -235,3 +235,45 @@ func FuzzRequestState(f *testing.F) {
 		}
 	})
 }
+
+func TestReplaySuppressesWhatTheClientSawBefore(t *testing.T) {
+	r := &Registry{sealer: newSealer()}
+	q1 := map[string]runtime.Question{"q1": question("elicitation/create", `{"message":"1?"}`)}
+	q2 := map[string]runtime.Question{"q2": question("elicitation/create", `{"message":"2?"}`)}
+
+	// The first request: everything the guest reports is new.
+	a := rerun(t, r, "b", "", nil)
+	if a.replay.replaying() {
+		t.Error("the first run counts as a replay")
+	}
+	_, _ = a.Ask(t.Context(), q1)
+	ir, _ := a.replay.inputRequired()
+
+	// The second: what comes before q1 was sent with the first request.
+	a = rerun(t, r, "b", ir.state, map[string]string{"q1": `{"action":"accept"}`})
+	if !a.replay.replaying() {
+		t.Error("before q1 the second run is not a replay")
+	}
+	if _, err := a.Ask(t.Context(), q1); err != nil {
+		t.Fatal(err)
+	}
+	if a.replay.replaying() {
+		t.Error("after q1 is answered the run is still a replay")
+	}
+	_, _ = a.Ask(t.Context(), q2)
+	ir, _ = a.replay.inputRequired()
+
+	// The third: up to q2.
+	a = rerun(t, r, "b", ir.state, map[string]string{"q2": `{"action":"accept"}`})
+	for i, q := range []map[string]runtime.Question{q1, q2} {
+		if !a.replay.replaying() {
+			t.Errorf("before question %d the third run is not a replay", i+1)
+		}
+		if _, err := a.Ask(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.replay.replaying() {
+		t.Error("after q2 the third run is still a replay")
+	}
+}

@@ -66,7 +66,7 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		Arguments:  args,
 		Meta:       meta,
 		Limits:     t.limits,
-		Events:     ev,
+		Events:     ask.events(ev),
 		Grant:      t.grant,
 		Client:     ask,
 		ClientInfo: pr.info(),

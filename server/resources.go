@@ -189,7 +189,7 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer,
 	ctx, release := sv.reg.calls.track(ctx, extra)
 	defer release()
 	ev := newEvents(ctx, sv.reg.server, session, progressToken(meta), sv.mod.Name())
-	out, err = run(ctx, runtime.Call{Meta: meta, Limits: sv.limits, Events: ev, Grant: sv.grant, Client: ask, ClientInfo: pr.info()})
+	out, err = run(ctx, runtime.Call{Meta: meta, Limits: sv.limits, Events: ask.events(ev), Grant: sv.grant, Client: ask, ClientInfo: pr.info()})
 	dropped := ev.finish()
 	if err != nil {
 		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
