@@ -41,6 +41,7 @@ type serveFlags struct {
 	addr      string
 	stateless bool
 	pollAfter time.Duration
+	perModule int
 	tokenFile string
 	limits    limitFlags
 	grants    grantFlags
@@ -53,6 +54,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	var f serveFlags
 	fs.StringVar(&f.addr, "http", "", "serve over HTTP at `ADDR` (host:port): streamable HTTP at /mcp, legacy SSE at /sse, health at /healthz (default: stdio)")
 	fs.BoolVar(&f.stateless, "stateless", false, "with --http: stateless streamable HTTP, no sessions; each request stands alone (default false)")
+	fs.IntVar(&f.perModule, "concurrency", 0, fmt.Sprintf("how many calls of one module may run at once; more wait for a free slot (default %d)", runtime.DefaultMaxConcurrency))
 	fs.DurationVar(&f.pollAfter, "poll-after", 0, "with --http, sessions: a tool call that runs longer than `duration` gives its HTTP stream back and the client picks the result up when it reconnects (SEP-1699), for proxies that cut long responses (default: streams stay open)")
 	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE` (default: no authentication)")
 	f.limits.register(fs)
@@ -70,6 +72,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	if f.addr == "" && (f.stateless || f.tokenFile != "" || f.pollAfter != 0) {
 		e.errorf("serve: --stateless, --poll-after and --auth-token-file need --http ADDR")
+		return exitUsage
+	}
+	if f.perModule == 0 {
+		f.perModule = runtime.DefaultMaxConcurrency
+	}
+	if f.perModule < 1 {
+		e.errorf("serve: --concurrency must be at least 1, got %d", f.perModule)
 		return exitUsage
 	}
 	if f.pollAfter < 0 || f.pollAfter != 0 && f.stateless {
@@ -106,7 +115,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	defer caps.Close()
-	rt, err := runtime.New(ctx, caps.configure(runtime.NewConfig().WithLogger(logger)))
+	rt, err := runtime.New(ctx, caps.configure(runtime.NewConfig().WithLogger(logger).WithMaxConcurrency(f.perModule)))
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage

@@ -210,6 +210,7 @@ func TestServeUsageErrors(t *testing.T) {
 	}{
 		{"no path", []string{"serve"}, "serve needs at least one .wasm file or directory"},
 		{"stateless without http", []string{"serve", "--stateless", serveGuests}, "--stateless, --poll-after and --auth-token-file need --http ADDR"},
+		{"concurrency below one", []string{"serve", "--concurrency", "-1", serveGuests}, "--concurrency must be at least 1, got -1"},
 		{"poll-after stateless", []string{"serve", "--http", "127.0.0.1:0", "--stateless", "--poll-after", "1s", serveGuests}, "--poll-after needs a positive duration and sessions"},
 		{"empty token", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", empty, serveGuests}, "is empty"},
 		{"missing token file", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", filepath.Join(dir, "nope"), serveGuests}, "no such file"},
