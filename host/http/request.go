@@ -198,6 +198,9 @@ func checkURL(u *url.URL) (target, error) {
 		if err != nil {
 			return t, fmt.Errorf("has the host %q, which is not an IPv6 address", host)
 		}
+		if a.Zone() != "" {
+			return t, fmt.Errorf("has the host %q, an IPv6 address with a zone (%%25...), which names an interface of this machine: refused", host)
+		}
 		t.host, t.ip = a.String(), true
 		return t, nil
 	}

@@ -99,6 +99,8 @@ func TestCheckURL(t *testing.T) {
 		{"http://api.example.com:/", "api.example.com:80", false},
 		{"http://xn--bcher-kva.example/", "xn--bcher-kva.example:80", false},
 
+		{"http://[fe80::1%25lo]/", "an IPv6 address with a zone", false},
+		{"http://[::%25A]/", "an IPv6 address with a zone", false},
 		{"ftp://api.example.com/", `has the scheme "ftp"`, false},
 		{"javascript:alert(1)", `has the scheme "javascript"`, false},
 		{"//api.example.com/", `has the scheme ""`, false},
