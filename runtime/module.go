@@ -1,13 +1,11 @@
 package runtime
 
 import (
+	"context"
 	"strings"
 
-	"github.com/yosida95/uritemplate/v3"
-
-	"context"
-
 	"github.com/tetratelabs/wazero"
+	"github.com/yosida95/uritemplate/v3"
 
 	"github.com/wasmgate/wasmgate/abi"
 )
@@ -27,6 +25,8 @@ type Module struct {
 	exports        []Export
 	sem            chan struct{}
 	reactor        bool // exports _initialize and wasmgate_call
+	// templates are the manifest's resource templates, parsed once.
+	templates []*uritemplate.Template
 }
 
 // Import is one import of a module.
@@ -110,11 +110,8 @@ func (m *Module) MatchResource(uri string) (match *abi.TemplateMatch, ok bool) {
 			return nil, true
 		}
 	}
-	for _, t := range m.manifest.ResourceTemplates {
-		tpl, err := uritemplate.New(t.URITemplate)
-		if err != nil {
-			continue
-		}
+	for i, t := range m.manifest.ResourceTemplates {
+		tpl := m.templates[i]
 		vals := tpl.Match(uri)
 		if vals == nil {
 			continue

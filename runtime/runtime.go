@@ -28,6 +28,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/yosida95/uritemplate/v3"
 
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
@@ -189,6 +190,13 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 		manifestSource: manifestSource,
 		memMinPages:    info.MemoryMinPages,
 		sem:            make(chan struct{}, r.cfg.maxConcurrency),
+	}
+	for _, t := range man.ResourceTemplates {
+		tpl, err := uritemplate.New(t.URITemplate)
+		if err != nil { // Validate checked it
+			return nil, fmt.Errorf("resource template %q: %w", t.URITemplate, err)
+		}
+		m.templates = append(m.templates, tpl)
 	}
 	for _, im := range info.Imports {
 		m.imports = append(m.imports, Import{Module: im.Module, Name: im.Name, Kind: im.Kind})
