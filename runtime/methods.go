@@ -45,29 +45,22 @@ func (m *Module) ReadResource(ctx context.Context, uri string, match *abi.Templa
 	if mime == "" {
 		mime = "text/plain"
 	}
-	return m.serve(ctx, c, target{abi.MethodResourcesRead, uri}, abi.ReadRequest(uri, match, c.Meta), func(out *Outcome, stdout []byte) *CallError {
-		raw, gerr, cerr := methodOutput(stdout, "contents")
-		switch {
-		case cerr != nil:
-			return cerr
-		case gerr != nil:
-			out.guestError(m, target{abi.MethodResourcesRead, uri}, gerr)
-		case raw == nil:
+	return m.serveMethod(ctx, c, target{abi.MethodResourcesRead, uri}, abi.ReadRequest(uri, match, c.Meta), "contents",
+		func(out *Outcome, stdout []byte) *CallError {
 			out.Resource = &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: mime, Text: string(stdout)}}}
-		default:
-			res, err := parseReadResult(raw, uri)
-			if err != nil {
-				return &CallError{Kind: KindInvalidOutput, Message: "the module's output is not a valid resources/read result: " + err.Error()}
+			return nil
+		},
+		func(out *Outcome, raw json.RawMessage) (err error) {
+			if out.Resource, err = parseReadResult(raw, uri); err != nil {
+				return err
 			}
-			for _, c := range res.Contents {
+			for _, c := range out.Resource.Contents {
 				if c.MIMEType == "" && c.URI == uri {
 					c.MIMEType = declared
 				}
 			}
-			out.Resource = res
-		}
-		return nil
-	})
+			return nil
+		})
 }
 
 // GetPrompt serves prompts/get of the manifest's prompt name with args in
@@ -87,24 +80,15 @@ func (m *Module) GetPrompt(ctx context.Context, name string, args map[string]str
 			return nil, fmt.Errorf("prompt %s needs the argument %q", name, a.Name)
 		}
 	}
-	return m.serve(ctx, c, target{abi.MethodPromptsGet, name}, abi.PromptRequest(name, args, c.Meta), func(out *Outcome, stdout []byte) *CallError {
-		raw, gerr, cerr := methodOutput(stdout, "messages")
-		switch {
-		case cerr != nil:
-			return cerr
-		case gerr != nil:
-			out.guestError(m, target{abi.MethodPromptsGet, name}, gerr)
-		case raw == nil:
+	return m.serveMethod(ctx, c, target{abi.MethodPromptsGet, name}, abi.PromptRequest(name, args, c.Meta), "messages",
+		func(out *Outcome, stdout []byte) *CallError {
 			out.Prompt = &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{{Role: "user", Content: &mcp.TextContent{Text: string(stdout)}}}}
-		default:
-			res, err := parsePromptResult(raw)
-			if err != nil {
-				return &CallError{Kind: KindInvalidOutput, Message: "the module's output is not a valid prompts/get result: " + err.Error()}
-			}
-			out.Prompt = res
-		}
-		return nil
-	})
+			return nil
+		},
+		func(out *Outcome, raw json.RawMessage) (err error) {
+			out.Prompt, err = parsePromptResult(raw)
+			return err
+		})
 }
 
 // Complete serves completion/complete in a fresh instance, for a module
@@ -120,21 +104,35 @@ func (m *Module) Complete(ctx context.Context, p abi.CompleteParams, c Call) (*O
 	}
 	what += " argument " + p.Argument.Name
 	p.Meta = c.Meta
-	return m.serve(ctx, c, target{abi.MethodCompletionComp, what}, abi.CompleteRequest(p), func(out *Outcome, stdout []byte) *CallError {
-		raw, gerr, cerr := methodOutput(stdout, "completion")
+	return m.serveMethod(ctx, c, target{abi.MethodCompletionComp, what}, abi.CompleteRequest(p), "completion",
+		func(*Outcome, []byte) *CallError {
+			return &CallError{Kind: KindInvalidOutput, Message: `the module's output is not a completion/complete result: write {"completion": {"values": [...]}}`}
+		},
+		func(out *Outcome, raw json.RawMessage) (err error) {
+			out.Completion, err = parseCompleteResult(raw)
+			return err
+		})
+}
+
+// serveMethod serves a method other than tools/call: key is the field of
+// its result ("contents", "messages", "completion"). A guest's
+// {"error": ...} becomes the Outcome's GuestError; output without key goes
+// to plain; a result goes to parse, whose error makes it invalid_output.
+func (m *Module) serveMethod(ctx context.Context, c Call, t target, req abi.Request, key string,
+	plain func(*Outcome, []byte) *CallError, parse func(*Outcome, json.RawMessage) error) (*Outcome, error) {
+	return m.serve(ctx, c, t, req, func(out *Outcome, stdout []byte) *CallError {
+		raw, gerr, cerr := methodOutput(stdout, key)
 		switch {
 		case cerr != nil:
 			return cerr
 		case gerr != nil:
-			out.guestError(m, target{abi.MethodCompletionComp, what}, gerr)
+			out.guestError(m, t, gerr)
+			return nil
 		case raw == nil:
-			return &CallError{Kind: KindInvalidOutput, Message: `the module's output is not a completion/complete result: write {"completion": {"values": [...]}}`}
-		default:
-			res, err := parseCompleteResult(raw)
-			if err != nil {
-				return &CallError{Kind: KindInvalidOutput, Message: "the module's output is not a valid completion/complete result: " + err.Error()}
-			}
-			out.Completion = res
+			return plain(out, stdout)
+		}
+		if err := parse(out, raw); err != nil {
+			return &CallError{Kind: KindInvalidOutput, Message: fmt.Sprintf("the module's output is not a valid %s result: %v", t.method, err)}
 		}
 		return nil
 	})
