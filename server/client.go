@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/client"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -110,15 +111,27 @@ func (p peer) asksByResult() bool {
 	return p.version == "" || p.version >= protocolInputRequired
 }
 
+// questionKinds are the requests a guest may put to its client: the
+// capability each needs and a fresh value of its params, as an input
+// request of an input-required result.
+var questionKinds = map[string]struct {
+	capability string
+	params     func() mcp.InputRequest
+}{
+	client.MethodSample: {"sampling", func() mcp.InputRequest { return &mcp.CreateMessageParams{} }},
+	client.MethodElicit: {"elicitation", func() mcp.InputRequest { return &mcp.ElicitParams{} }},
+	client.MethodRoots:  {"roots", func() mcp.InputRequest { return &mcp.ListRootsParams{} }},
+}
+
 // has reports whether the client declared the capability a question
 // needs.
 func (p peer) has(method string) bool {
-	switch method {
-	case "sampling/createMessage":
+	switch questionKinds[method].capability {
+	case "sampling":
 		return p.caps.Sampling != nil
-	case "elicitation/create":
+	case "elicitation":
 		return p.caps.Elicitation != nil
-	case "roots/list":
+	case "roots":
 		return p.caps.RootsV2 != nil || p.caps.Roots.ListChanged
 	}
 	return false
@@ -127,9 +140,9 @@ func (p peer) has(method string) bool {
 // info is what the guest is told of the client.
 func (p peer) info() *abi.ClientInfo {
 	ci := &abi.ClientInfo{ProtocolVersion: p.version, Capabilities: map[string]json.RawMessage{}}
-	for _, m := range []struct{ method, name string }{{"sampling/createMessage", "sampling"}, {"elicitation/create", "elicitation"}, {"roots/list", "roots"}} {
-		if p.has(m.method) {
-			ci.Capabilities[m.name] = json.RawMessage("{}")
+	for method, k := range questionKinds {
+		if p.has(method) {
+			ci.Capabilities[k.capability] = json.RawMessage("{}")
 		}
 	}
 	return ci
@@ -218,19 +231,19 @@ func (a *asker) send(ctx context.Context, q runtime.Question) (json.RawMessage, 
 	var res any
 	var err error
 	switch q.Method {
-	case "sampling/createMessage":
+	case client.MethodSample:
 		var p mcp.CreateMessageParams
 		if err := json.Unmarshal(q.Params, &p); err != nil {
 			return nil, err
 		}
 		res, err = a.session.CreateMessage(ctx, &p)
-	case "elicitation/create":
+	case client.MethodElicit:
 		var p mcp.ElicitParams
 		if err := json.Unmarshal(q.Params, &p); err != nil {
 			return nil, err
 		}
 		res, err = a.session.Elicit(ctx, &p)
-	case "roots/list":
+	case client.MethodRoots:
 		var p mcp.ListRootsParams
 		if err := json.Unmarshal(q.Params, &p); err != nil {
 			return nil, err
@@ -297,49 +310,35 @@ type inputRequired struct {
 func (rp *replay) inputRequired() (*inputRequired, error) {
 	if rp.missing != "" {
 		// Built by hand: mcp.ClientCapabilities always encodes "roots".
-		name := map[string]string{"sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots"}[rp.missing]
+		name := questionKinds[rp.missing].capability
 		return nil, &jsonrpc.Error{
 			Code:    mcp.CodeMissingRequiredClientCapabilities,
 			Message: fmt.Sprintf("the tool needs to ask the client %s, and the client did not declare the %s capability", rp.missing, name),
 			Data:    mustJSON(map[string]any{"requiredCapabilities": map[string]any{name: map[string]any{}}}),
 		}
 	}
-	reqs, st, err := rp.result()
-	if err != nil {
-		return nil, err
-	}
-	return &inputRequired{reqs, st}, nil
-}
-
-func (rp *replay) result() (mcp.InputRequestMap, string, error) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
 	reqs := mcp.InputRequestMap{}
 	for k, q := range rp.asked {
-		var ir mcp.InputRequest
-		switch q.Method {
-		case "sampling/createMessage":
-			ir = &mcp.CreateMessageParams{}
-		case "elicitation/create":
-			ir = &mcp.ElicitParams{}
-		case "roots/list":
-			ir = &mcp.ListRootsParams{}
-		default:
-			return nil, "", fmt.Errorf("unknown method %q", q.Method)
+		kind, ok := questionKinds[q.Method]
+		if !ok {
+			return nil, fmt.Errorf("unknown method %q", q.Method)
 		}
+		ir := kind.params()
 		if err := json.Unmarshal(q.Params, ir); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		reqs[k] = ir
 	}
 	sealed, err := rp.sealer.seal(state{Bind: rp.bind, Rounds: rp.rounds, Pending: round{Questions: hashQuestions(rp.asked)}})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if len(sealed) > MaxRequestState {
-		return nil, "", fmt.Errorf("the answers so far need a request state of %d bytes, over the limit of %d: ask fewer or smaller questions", len(sealed), MaxRequestState)
+		return nil, fmt.Errorf("the answers so far need a request state of %d bytes, over the limit of %d: ask fewer or smaller questions", len(sealed), MaxRequestState)
 	}
-	return reqs, sealed, nil
+	return &inputRequired{reqs, sealed}, nil
 }
 
 func mustJSON(v any) json.RawMessage {
