@@ -290,7 +290,7 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 			}
 		}).
 		WithStartFunctions()
-	cfg, closeMounts, err := applyGrant(cfg, &st.grant)
+	cfg, closeMounts, err := m.rt.applyGrant(ctx, cfg, &st.grant)
 	defer closeMounts()
 	if err != nil {
 		out.fail(m, t, &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + err.Error()})

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -94,9 +95,15 @@ func (h *HostCall) Deny(what string) int32 {
 	return h.Fail(abi.ErrDenied, what)
 }
 
+// mountState is what the runtime shares between the mounts of all calls.
+type mountState struct{}
+
+func newMountState() *mountState { return &mountState{} }
+
 // applyGrant gives the module config the granted environment and mounts.
-// The returned function releases what it opened.
-func applyGrant(cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(), error) {
+// ctx is the call's context: it is done when the call must stop. The
+// returned function releases what it opened.
+func (r *Runtime) applyGrant(ctx context.Context, cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(), error) {
 	names := make([]string, 0, len(g.Env))
 	for k := range g.Env {
 		names = append(names, k)

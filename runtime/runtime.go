@@ -45,6 +45,7 @@ type Runtime struct {
 	logger    *slog.Logger
 	wasi      map[string]api.FunctionDefinition
 	hostFuncs map[string]HostFunc
+	mounts    *mountState
 }
 
 // New creates a Runtime. Close it to release compiled code.
@@ -88,7 +89,7 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	rc = rc.WithCompilationCache(cache)
 
 	wz := wazero.NewRuntimeWithConfig(ctx, rc)
-	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger}
+	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState()}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
 	if err == nil {
 		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
