@@ -17,6 +17,16 @@ type Info struct {
 	Memories int
 	// MemoryMinPages is the initial size of the first defined memory.
 	MemoryMinPages uint64
+	// Tables are the tables the module defines, in index order.
+	Tables []Table
+}
+
+// Table is a defined table's declared size in elements.
+type Table struct {
+	Min uint64
+	// Max is the declared maximum; HasMax says whether there is one.
+	Max    uint64
+	HasMax bool
 }
 
 var importKinds = []string{"func", "table", "memory", "global", "tag"}
@@ -33,6 +43,10 @@ func ReadInfo(wasm []byte) (*Info, error) {
 		case SectionImport:
 			if info.Imports, err = readImports(s.Payload); err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
+			}
+		case SectionTable:
+			if info.Tables, err = readTables(s.Payload); err != nil {
+				return nil, fmt.Errorf("table section: %w", err)
 			}
 		case SectionMemory:
 			r := NewReader(s.Payload)
@@ -52,6 +66,36 @@ func ReadInfo(wasm []byte) (*Info, error) {
 		}
 	}
 	return info, nil
+}
+
+func readTables(payload []byte) ([]Table, error) {
+	r := NewReader(payload)
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	var out []Table
+	for i := uint32(0); i < n; i++ {
+		if _, err := r.Byte(); err != nil { // element type
+			return nil, err
+		}
+		flags, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		var t Table
+		if t.Min, err = r.u64(); err != nil {
+			return nil, err
+		}
+		if flags&0x01 != 0 {
+			t.HasMax = true
+			if t.Max, err = r.u64(); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func (r *Reader) u64() (uint64, error) {
