@@ -3,7 +3,6 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +90,7 @@ type callState struct {
 	held   []byte // response bytes waiting for the guest
 	client Client
 	limits Limits
+	alloc  *limitedAllocator
 	clock  clock // guarded by mu
 
 	mu       sync.Mutex
@@ -237,8 +237,9 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		st.redact = newRedactor(c.Grant.Secrets)
 	}
 	stdout := &capWriter{limit: int(limits.Output), onOverflow: func() { st.stop(KindOutput) }}
-	stderr := &tailWriter{limit: int(limits.Stderr)}
-	alloc := &limitedAllocator{limit: uint64(limits.Memory)}
+	stderr := &tailWriter{limit: int(limits.Stderr), done: ctx.Done()}
+	alloc := newLimitedAllocator(uint64(limits.Memory), m.tableMins)
+	st.alloc = alloc
 
 	defer func() {
 		if p := recover(); p != nil {
@@ -251,7 +252,11 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		st.mu.Unlock()
 		if st.redact != nil {
 			out.Stderr = []byte(st.redact.String(string(out.Stderr)))
-			out.Result = redactResult(st.redact, out.Result)
+			if out.Err != nil {
+				// The host wrote this result (a failure's message), or the
+				// guest's error result was already redacted as JSON.
+				out.Result = redactResult(st.redact, out.Result)
+			}
 			// The guest chooses what it asks for and what it writes, so
 			// everything else in the outcome that can carry its bytes is
 			// redacted too: the audit log records these.
@@ -268,7 +273,7 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	}()
 
 	if need := m.InitialMemory(); need > limits.Memory {
-		out.fail(m, t, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory before it runs, over its limit of %s; raise the limit (--memory or the policy) if you trust it", need, limits.Memory)})
+		out.fail(m, t, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory and tables before it runs, over its limit of %s; raise the limit (--memory or the policy) if you trust it", need, limits.Memory)})
 		return
 	}
 
@@ -280,7 +285,7 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		WithStderr(stderr).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithRandSource(rand.Reader).
+		WithRandSource(randReader{ctx}).
 		WithNanosleep(func(ns int64) {
 			t := time.NewTimer(time.Duration(ns))
 			defer t.Stop()
@@ -321,13 +326,9 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		out.fail(m, t, cerr)
 		return
 	}
-	result := stdout.buf
-	if st.redact != nil && t.method != abi.MethodToolsCall {
-		// Tool results are redacted as a whole when the call ends; the
-		// other methods' results are redacted here, as the JSON the guest
-		// wrote, so that every field is covered.
-		result = []byte(st.redact.String(string(result)))
-	}
+	// Every method's result is redacted as decoded JSON, before it is
+	// parsed, so that no spelling of a secret gets through.
+	result := st.redact.JSON(stdout.buf)
 	if cerr := parse(out, result); cerr != nil {
 		out.fail(m, t, cerr)
 	}

@@ -116,7 +116,7 @@ func builtinHostFuncs() []HostFunc {
 
 func hostLog(_ context.Context, h *HostCall, stack []uint64) {
 	level, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
-	msg := h.Read(abi.FuncLog, ptr, n)
+	msg := h.readMessage(abi.FuncLog, ptr, n)
 	h.st.log(abi.LogLevel(min(level, uint32(abi.LevelEmergency))), message(msg))
 }
 
@@ -126,7 +126,7 @@ func hostProgress(_ context.Context, h *HostCall, stack []uint64) {
 	if math.IsNaN(progress) || math.IsInf(progress, 0) || math.IsNaN(total) || math.IsInf(total, 0) {
 		h.Misuse(fmt.Sprintf("progress: progress %v and total %v must be finite numbers", progress, total))
 	}
-	msg := h.Read(abi.FuncProgress, ptr, n)
+	msg := h.readMessage(abi.FuncProgress, ptr, n)
 	h.st.progress(progress, total, message(msg))
 }
 
@@ -141,6 +141,15 @@ func hostResponse(_ context.Context, h *HostCall, stack []uint64) {
 		h.st.held = held[c:]
 	}
 	stack[0] = api.EncodeI32(int32(c))
+}
+
+// readMessage reads a log or progress message, copying no more than
+// message keeps; the whole range must still be inside guest memory.
+func (h *HostCall) readMessage(fn string, ptr, n uint32) []byte {
+	if uint64(ptr)+uint64(n) > uint64(h.mod.Memory().Size()) {
+		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(n), h.mod.Memory().Size()))
+	}
+	return h.Read(fn, ptr, min(n, maxEventMessage+1))
 }
 
 // message bounds a guest-supplied message and makes it valid UTF-8.

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -8,12 +9,50 @@ import (
 
 const pageSize = 65536
 
-// limitedAllocator backs one call's linear memory and refuses to grow it past
-// limit bytes: memory.grow then returns -1 to the guest, which may cope or
-// fail; a failure after a refusal is reported as KindMemory.
+// limitedAllocator backs one call's linear memory and keeps it and the
+// call's tables within limit bytes together: memory.grow and table.grow then
+// return -1 to the guest, which may cope or fail; a failure after a refusal
+// is reported as KindMemory.
+//
+// Memory grows on the guest's goroutine and tables are counted there too
+// (table_grow), so the counters need no lock; they are atomic because the
+// outcome is read after the call.
 type limitedAllocator struct {
 	limit  uint64
 	denied atomic.Bool
+	// memory is the linear memory's current size; tables holds each table's
+	// size in elements, starting from the declared minimums.
+	memory atomic.Uint64
+	tables []uint64
+}
+
+func newLimitedAllocator(limit uint64, tableMins []uint64) *limitedAllocator {
+	return &limitedAllocator{limit: limit, tables: slices.Clone(tableMins)}
+}
+
+// tableBytes is what the call's tables hold.
+func (a *limitedAllocator) tableBytes() uint64 {
+	var n uint64
+	for _, t := range a.tables {
+		n += t
+	}
+	return n * tableElemSize
+}
+
+// growTable reports whether table, now size elements long, may grow by
+// delta within the limit, and counts the growth if so.
+func (a *limitedAllocator) growTable(table, size, delta uint32) bool {
+	if int(table) >= len(a.tables) {
+		return false // validation makes this unreachable
+	}
+	old := a.tables[table]
+	a.tables[table] = uint64(size) + uint64(delta)
+	if a.tableBytes()+a.memory.Load() > a.limit {
+		a.tables[table] = max(old, uint64(size))
+		a.denied.Store(true)
+		return false
+	}
+	return true
 }
 
 func (a *limitedAllocator) Allocate(_, _ uint64) experimental.LinearMemory {
@@ -26,18 +65,21 @@ type limitedMemory struct {
 }
 
 func (m *limitedMemory) Reallocate(size uint64) []byte {
-	if size > m.a.limit {
+	if size+m.a.tableBytes() > m.a.limit {
 		m.a.denied.Store(true)
 		return nil
 	}
+	m.a.memory.Store(size)
 	if size <= uint64(cap(m.buf)) {
 		m.buf = m.buf[:size]
 		return m.buf
 	}
-	// Grow geometrically to keep repeated small grows cheap, never past the limit.
-	newCap := max(size, min(2*uint64(cap(m.buf)), m.a.limit))
+	// Grow geometrically to keep repeated small grows cheap, never past
+	// what the limit leaves beside the tables.
+	room := m.a.limit - m.a.tableBytes()
+	newCap := max(size, min(2*uint64(cap(m.buf)), room))
 	newCap = (newCap + pageSize - 1) / pageSize * pageSize
-	if newCap > m.a.limit {
+	if newCap > room {
 		newCap = size
 	}
 	nb := make([]byte, size, newCap)

@@ -21,6 +21,7 @@ type Module struct {
 	manifestSource string
 	compiled       wazero.CompiledModule
 	memMinPages    uint64
+	tableMins      []uint64 // declared minimum of each table, in elements
 	imports        []Import
 	exports        []Export
 	sem            chan struct{}
@@ -67,8 +68,15 @@ func (m *Module) Imports() []Import { return m.imports }
 // Exports lists the module's exports by name.
 func (m *Module) Exports() []Export { return m.exports }
 
-// InitialMemory is the memory the module needs before running any code.
-func (m *Module) InitialMemory() abi.Size { return abi.Size(m.memMinPages * pageSize) }
+// InitialMemory is the memory the module needs before running any code:
+// its linear memory's and its tables' declared minimums.
+func (m *Module) InitialMemory() abi.Size {
+	n := m.memMinPages * pageSize
+	for _, t := range m.tableMins {
+		n += t * tableElemSize
+	}
+	return abi.Size(n)
+}
 
 // Tool returns the manifest entry of the named tool.
 func (m *Module) Tool(name string) (*abi.Tool, bool) {

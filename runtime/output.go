@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"crypto/rand"
 	"errors"
 	"sync"
 )
@@ -31,9 +33,12 @@ func (w *capWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// tailWriter keeps the last limit bytes written and counts the rest. It never
-// fails, so a chatty guest keeps running; it only loses its oldest log.
+// tailWriter keeps the last limit bytes written and counts the rest. It
+// fails only once done is closed (the call must stop: one fd_write can carry
+// millions of iovecs), so a chatty guest keeps running; it only loses its
+// oldest log.
 type tailWriter struct {
+	done    <-chan struct{}
 	mu      sync.Mutex
 	buf     []byte // ring of len limit once full
 	start   int
@@ -43,6 +48,11 @@ type tailWriter struct {
 }
 
 func (w *tailWriter) Write(p []byte) (int, error) {
+	select {
+	case <-w.done:
+		return 0, errInterrupted
+	default:
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := len(p)
@@ -83,4 +93,20 @@ func (w *tailWriter) Bytes() []byte {
 	out := make([]byte, 0, w.limit)
 	out = append(out, w.buf[w.start:]...)
 	return append(out, w.buf[:w.start]...)
+}
+
+// randChunk is the most random_get fills before it checks that its call may
+// go on: the guest chooses the length, up to all of its memory.
+const randChunk = 64 << 10
+
+// randReader is a call's random source: crypto/rand, read in chunks that
+// stop once ctx is done (random_get then fails with EIO and the guest is
+// stopped at its next check).
+type randReader struct{ ctx context.Context }
+
+func (r randReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return rand.Read(p[:min(len(p), randChunk)])
 }

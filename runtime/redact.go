@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -56,4 +57,63 @@ func redactResult(r *redactor, res *mcp.CallToolResult) *mcp.CallToolResult {
 		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "the result was withheld: it contained a secret value that could not be redacted"}}}
 	}
 	return &out
+}
+
+// JSON redacts a JSON document as its reader will see it: every string,
+// object keys included, is decoded (so \u escapes and other spellings of a
+// secret are caught) before secrets are replaced. The document is
+// re-encoded only when something was replaced; bytes that are not one JSON
+// value are redacted as plain text (they fail to parse as a result anyway).
+func (r *redactor) JSON(b []byte) []byte {
+	if r == nil {
+		return b
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil || d.More() {
+		return []byte(r.String(string(b)))
+	}
+	v, changed := r.value(v)
+	if !changed {
+		return b
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return []byte(r.String(string(b)))
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+}
+
+// value redacts the strings of a decoded JSON value and reports whether any
+// changed.
+func (r *redactor) value(v any) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		s := r.String(v)
+		return s, s != v
+	case []any:
+		changed := false
+		for i, e := range v {
+			var c bool
+			v[i], c = r.value(e)
+			changed = changed || c
+		}
+		return v, changed
+	case map[string]any:
+		changed := false
+		for k, e := range v {
+			e, c := r.value(e)
+			if rk := r.String(k); rk != k {
+				delete(v, k)
+				k, c = rk, true
+			}
+			v[k] = e
+			changed = changed || c
+		}
+		return v, changed
+	}
+	return v, false
 }

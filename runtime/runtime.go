@@ -199,6 +199,9 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 		}
 		m.templates = append(m.templates, tpl)
 	}
+	for _, t := range info.Tables {
+		m.tableMins = append(m.tableMins, t.Min)
+	}
 	for _, im := range info.Imports {
 		m.imports = append(m.imports, Import{Module: im.Module, Name: im.Name, Kind: im.Kind})
 	}
@@ -208,7 +211,7 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 
 	code := wasm
 	if r.cfg.interrupt == InterruptInstrument {
-		if code, err = wasmbin.Instrument(wasm, yieldModule, yieldFunc); err != nil {
+		if code, err = wasmbin.Instrument(wasm, yieldModule); err != nil {
 			return nil, fmt.Errorf("prepare module: %w", err)
 		}
 	}

@@ -26,7 +26,7 @@ func FuzzInstrument(f *testing.F) {
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer r.Close(ctx)
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		out, err := Instrument(wasm, "m", "y")
+		out, err := Instrument(wasm, "m")
 		if err != nil {
 			return
 		}

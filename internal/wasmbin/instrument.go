@@ -3,6 +3,7 @@ package wasmbin
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -14,8 +15,29 @@ var sectionOrder = map[byte]int{
 	SectionData: 13,
 }
 
+// Names of the functions Instrument imports from the host module it is given.
+const (
+	// FuncYield is () -> i32: the host checks for interruption and returns
+	// a fresh fuel budget.
+	FuncYield = "yield"
+	// FuncTableGrow is (delta, size, table i32) -> i32: called before every
+	// table.grow with the table's current size; the host returns delta to
+	// let the growth happen, or 0xFFFFFFFF to make it fail (table.grow then
+	// returns -1, as it does past a table's declared maximum).
+	FuncTableGrow = "table_grow"
+)
+
+// Fuel charged for bulk instructions, which do work in proportion to an
+// operand rather than per instruction: one unit per 2^MemoryFuelShift bytes
+// of memory.fill/copy/init and per 2^TableFuelShift elements of
+// table.fill/copy/init. A loop iteration costs one unit.
+const (
+	MemoryFuelShift = 10
+	TableFuelShift  = 7
+)
+
 // Instrument bounds how long a guest can run without returning to the host.
-// It adds a function import yieldModule.yieldName of type () -> i32 and a
+// It imports hostModule.FuncYield and hostModule.FuncTableGrow and adds a
 // mutable i32 global, the fuel, and at the entry of every function and the
 // head of every loop inserts
 //
@@ -35,22 +57,47 @@ var sectionOrder = map[byte]int{
 // passed, and where the Go scheduler and garbage collector get the goroutine
 // back: compiled wasm is otherwise never preempted.
 //
-// Adding a function import shifts every defined function's index by one;
+// Bulk instructions (memory.fill, memory.copy, memory.init, table.fill,
+// table.copy, table.init) are charged in proportion to their length operand
+// (see MemoryFuelShift), through a scratch local added to the function:
+//
+//	local.tee $n
+//	i32.const SHIFT
+//	i32.shr_u
+//	global.get $fuel
+//	i32.ge_u
+//	if                  ;; costs at least what is left: check in with the host
+//	  call $yield
+//	  global.set $fuel
+//	else
+//	  global.get $fuel  ;; fuel -= n >> SHIFT
+//	  ...
+//	end
+//	local.get $n
+//
+// so one uninterruptible step is at most one bulk instruction, whatever
+// the loop around it. Every table.grow first asks the host (FuncTableGrow),
+// which counts table elements against the call's memory limit.
+//
+// Adding function imports shifts every defined function's index;
 // Instrument rewrites every reference (calls, ref.func, element segments,
 // exports, the start function, global initializers and the name section).
 // DWARF and code-metadata sections are dropped: their offsets would be wrong.
-func Instrument(wasm []byte, yieldModule, yieldName string) ([]byte, error) {
+func Instrument(wasm []byte, hostModule string) ([]byte, error) {
 	sections, err := Parse(wasm)
 	if err != nil {
 		return nil, err
 	}
 	var importedFuncs, importedGlobals, definedGlobals, types uint32
+	var params []uint32    // parameter count of each type
+	var funcTypes []uint32 // type of each defined function
 	for _, s := range sections {
 		switch s.ID {
 		case SectionType:
-			if types, err = NewReader(s.Payload).U32(); err != nil {
+			if params, err = readParamCounts(s.Payload); err != nil {
 				return nil, fmt.Errorf("type section: %w", err)
 			}
+			types = uint32(len(params))
 		case SectionImport:
 			imports, err := readImports(s.Payload)
 			if err != nil {
@@ -64,29 +111,58 @@ func Instrument(wasm []byte, yieldModule, yieldName string) ([]byte, error) {
 					importedGlobals++
 				}
 			}
+		case SectionFunction:
+			r := NewReader(s.Payload)
+			n, err := r.U32()
+			if err != nil {
+				return nil, fmt.Errorf("function section: %w", err)
+			}
+			for i := uint32(0); i < n; i++ {
+				t, err := r.U32()
+				if err != nil {
+					return nil, fmt.Errorf("function section: %w", err)
+				}
+				if t >= types {
+					return nil, fmt.Errorf("function section: function %d has type %d, but there are %d types", i, t, types)
+				}
+				funcTypes = append(funcTypes, t)
+			}
 		case SectionGlobal:
 			if definedGlobals, err = NewReader(s.Payload).U32(); err != nil {
 				return nil, fmt.Errorf("global section: %w", err)
 			}
 		}
 	}
-	// The yield import comes after the existing function imports, so it takes
-	// the first defined function's index; the fuel global comes after every
-	// existing global.
-	ins := &instrumenter{shiftFrom: importedFuncs, yield: importedFuncs, fuel: importedGlobals + definedGlobals}
+	// The host imports come after the existing function imports, so they
+	// take the first defined functions' indices; the fuel global comes after
+	// every existing global.
+	ins := &instrumenter{
+		shiftFrom: importedFuncs,
+		yield:     importedFuncs,
+		tableGrow: importedFuncs + 1,
+		fuel:      importedGlobals + definedGlobals,
+		params:    params,
+		funcTypes: funcTypes,
+	}
 	ins.check = ins.checkSequence()
 
-	yieldType := []byte{0x60, 0x00, 0x01, 0x7F} // func () -> i32
-	yieldImport := appendName(nil, yieldModule)
-	yieldImport = appendName(yieldImport, yieldName)
-	yieldImport = append(yieldImport, 0x00)
-	yieldImport = AppendU32(yieldImport, types)
+	newTypes := [][]byte{
+		{0x60, 0x00, 0x01, 0x7F},                   // yield: () -> i32
+		{0x60, 0x03, 0x7F, 0x7F, 0x7F, 0x01, 0x7F}, // table_grow: (i32, i32, i32) -> i32
+	}
+	var newImports [][]byte
+	for i, name := range []string{FuncYield, FuncTableGrow} {
+		im := appendName(nil, hostModule)
+		im = appendName(im, name)
+		im = append(im, 0x00)
+		newImports = append(newImports, AppendU32(im, types+uint32(i)))
+	}
 	fuelGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // (mut i32) (i32.const 0)
 
 	added := map[byte][]byte{
-		SectionType:   append([]byte{1}, yieldType...),
-		SectionImport: append([]byte{1}, yieldImport...),
-		SectionGlobal: append([]byte{1}, fuelGlobal...),
+		SectionType:   appendVec(nil, newTypes...),
+		SectionImport: appendVec(nil, newImports...),
+		SectionGlobal: appendVec(nil, fuelGlobal),
 	}
 	seen := map[byte]bool{}
 	out := make([]Section, 0, len(sections)+3)
@@ -118,9 +194,9 @@ func Instrument(wasm []byte, yieldModule, yieldName string) ([]byte, error) {
 		var err error
 		switch s.ID {
 		case SectionType:
-			s.Payload = appendVec(s.Payload, yieldType)
+			s.Payload = appendVec(s.Payload, newTypes...)
 		case SectionImport:
-			s.Payload = appendVec(s.Payload, yieldImport)
+			s.Payload = appendVec(s.Payload, newImports...)
 		case SectionGlobal:
 			s.Payload, err = ins.globals(s.Payload, fuelGlobal)
 		case SectionExport:
@@ -145,15 +221,22 @@ func Instrument(wasm []byte, yieldModule, yieldName string) ([]byte, error) {
 }
 
 type instrumenter struct {
-	shiftFrom uint32 // function indices >= this move up by one
+	shiftFrom uint32 // function indices >= this move up by addedImports
 	yield     uint32 // index of the yield import
+	tableGrow uint32 // index of the table_grow import
 	fuel      uint32 // index of the fuel global
+	params    []uint32
+	funcTypes []uint32
 	check     []byte
+	buf       []byte // reused buffer for one body's instructions
 }
+
+// addedImports is how many functions Instrument imports.
+const addedImports = 2
 
 func (ins *instrumenter) shift(f uint32) uint32 {
 	if f >= ins.shiftFrom {
-		return f + 1
+		return f + addedImports
 	}
 	return f
 }
@@ -170,14 +253,58 @@ func (ins *instrumenter) checkSequence() []byte {
 	return append(b, g...)                // $fuel
 }
 
-// appendVec increments the element count of a vector payload and appends
-// one encoded element.
-func appendVec(payload, elem []byte) []byte {
+// appendVec adds encoded elements to a vector payload (nil is the empty
+// vector) and updates its count.
+func appendVec(payload []byte, elems ...[]byte) []byte {
+	var n uint32
+	var rest []byte
+	if payload != nil {
+		r := NewReader(payload)
+		n, _ = r.U32()
+		rest = payload[r.Pos():]
+	}
+	out := AppendU32(nil, n+uint32(len(elems)))
+	out = append(out, rest...)
+	for _, e := range elems {
+		out = append(out, e...)
+	}
+	return out
+}
+
+// readParamCounts returns the parameter count of each function type.
+func readParamCounts(payload []byte) ([]uint32, error) {
 	r := NewReader(payload)
-	n, _ := r.U32()
-	out := AppendU32(nil, n+1)
-	out = append(out, payload[r.Pos():]...)
-	return append(out, elem...)
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint32, 0, min(n, uint32(len(payload))))
+	for i := uint32(0); i < n; i++ {
+		form, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		if form != 0x60 {
+			return nil, fmt.Errorf("type %d: unsupported type form 0x%02x (only function types are supported)", i, form)
+		}
+		var np uint32
+		for k := 0; k < 2; k++ { // parameters, then results
+			c, err := r.U32()
+			if err != nil {
+				return nil, err
+			}
+			for j := uint32(0); j < c; j++ {
+				if err := r.skipValType(); err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+			}
+			if k == 0 {
+				np = c
+			}
+		}
+		out = append(out, np)
+	}
+	return out, nil
 }
 
 func appendName(dst []byte, s string) []byte {
@@ -412,6 +539,9 @@ func (ins *instrumenter) code(payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("code section: %w", err)
 	}
 	out := AppendU32(make([]byte, 0, len(payload)+len(payload)/4), n)
+	if int(n) != len(ins.funcTypes) {
+		return nil, fmt.Errorf("code section: %d function bodies for %d functions", n, len(ins.funcTypes))
+	}
 	var body []byte
 	for i := uint32(0); i < n; i++ {
 		size, err := r.U32()
@@ -422,7 +552,7 @@ func (ins *instrumenter) code(payload []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("code section: function body %d: truncated", i)
 		}
-		body, err = ins.body(body[:0], b)
+		body, err = ins.body(body[:0], b, ins.params[ins.funcTypes[i]])
 		if err != nil {
 			return nil, fmt.Errorf("code section: function body %d: %w", i, err)
 		}
@@ -435,22 +565,35 @@ func (ins *instrumenter) code(payload []byte) ([]byte, error) {
 	return out, nil
 }
 
-func (ins *instrumenter) body(dst, body []byte) ([]byte, error) {
+// body instruments one function body. params is the function's parameter
+// count: a scratch local, when bulk instructions need one, comes after the
+// parameters and the declared locals.
+func (ins *instrumenter) body(dst, body []byte, params uint32) ([]byte, error) {
 	r := NewReader(body)
 	groups, err := r.U32()
 	if err != nil {
 		return nil, fmt.Errorf("locals: %w", err)
 	}
+	groupsEnd := r.pos
+	locals := uint64(params)
 	for j := uint32(0); j < groups; j++ {
-		if err := r.SkipLEB(5); err != nil {
+		c, err := r.U32()
+		if err != nil {
 			return nil, fmt.Errorf("locals: %w", err)
 		}
+		locals += uint64(c)
 		if err := r.skipValType(); err != nil {
 			return nil, fmt.Errorf("locals: %w", err)
 		}
 	}
-	dst = append(dst, body[:r.pos]...)
-	dst = append(dst, ins.check...)
+	localsEnd := r.pos
+	if locals >= math.MaxUint32 {
+		return nil, fmt.Errorf("locals: %d parameters and locals, too many", locals)
+	}
+	scratch := uint32(locals) // the added local's index, if one is added
+	usedScratch := false
+
+	code := append(ins.buf[:0], ins.check...)
 	copied := r.pos
 	for !r.EOF() {
 		at := r.pos
@@ -461,21 +604,91 @@ func (ins *instrumenter) body(dst, body []byte) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("instruction 0x%02x at body offset %d: %w", op, at, err)
 			}
-			dst = append(dst, body[copied:at]...)
-			dst = AppendU32(append(dst, op), ins.shift(f))
+			code = append(code, body[copied:at]...)
+			code = AppendU32(append(code, op), ins.shift(f))
 			copied = r.pos
 			continue
+		case 0xFC:
+			sub, err := r.U32()
+			if err != nil {
+				return nil, fmt.Errorf("instruction 0xfc at body offset %d: %w", at, err)
+			}
+			switch sub {
+			case 8, 10, 11: // memory.init, memory.copy, memory.fill
+				code = append(code, body[copied:at]...)
+				code = ins.charge(code, scratch, MemoryFuelShift)
+				copied, usedScratch = at, true
+			case 12, 14, 17: // table.init, table.copy, table.fill
+				code = append(code, body[copied:at]...)
+				code = ins.charge(code, scratch, TableFuelShift)
+				copied, usedScratch = at, true
+			case 15: // table.grow x: ask the host first
+				x, err := NewReader(body[r.pos:]).U32()
+				if err != nil {
+					return nil, fmt.Errorf("table.grow at body offset %d: %w", at, err)
+				}
+				code = append(code, body[copied:at]...)
+				code = AppendU32(append(code, 0xFC, 16), x) // table.size x
+				code = appendI32Const(code, int32(x))
+				code = AppendU32(append(code, 0x10), ins.tableGrow)
+				copied = at
+			}
+			r.pos = at + 1 // let skipImmediates read the sub-opcode again
 		}
 		if err := r.skipImmediates(op); err != nil {
 			return nil, fmt.Errorf("instruction 0x%02x at body offset %d: %w", op, at, err)
 		}
 		if op == 0x03 { // loop: check at the head of every iteration
-			dst = append(dst, body[copied:r.pos]...)
-			dst = append(dst, ins.check...)
+			code = append(code, body[copied:r.pos]...)
+			code = append(code, ins.check...)
 			copied = r.pos
 		}
 	}
-	return append(dst, body[copied:]...), nil
+	code = append(code, body[copied:]...)
+	ins.buf = code
+
+	if !usedScratch {
+		dst = append(dst, body[:localsEnd]...)
+	} else {
+		dst = AppendU32(dst, groups+1)
+		dst = append(dst, body[groupsEnd:localsEnd]...)
+		dst = append(dst, 0x01, 0x7F) // one more i32
+	}
+	return append(dst, code...), nil
+}
+
+// charge appends the sequence that charges fuel for a bulk instruction
+// whose length operand is on top of the stack, leaving it there.
+func (ins *instrumenter) charge(code []byte, scratch uint32, shift int32) []byte {
+	g := AppendU32(nil, ins.fuel)
+	l := AppendU32(nil, scratch)
+	code = append(append(code, 0x22), l...) // local.tee $n
+	code = appendI32Const(code, shift)
+	code = append(code, 0x76, 0x23)       // i32.shr_u; global.get
+	code = append(code, g...)             // $fuel
+	code = append(code, 0x4F, 0x04, 0x40) // i32.ge_u; if
+	code = AppendU32(append(code, 0x10), ins.yield)
+	code = append(append(code, 0x24), g...)       // global.set $fuel
+	code = append(append(code, 0x05, 0x23), g...) // else; global.get $fuel
+	code = append(append(code, 0x20), l...)       // local.get $n
+	code = appendI32Const(code, shift)
+	code = append(code, 0x76, 0x6B, 0x24)         // i32.shr_u; i32.sub; global.set
+	code = append(code, g...)                     // $fuel
+	code = append(append(code, 0x0B, 0x20), l...) // end; local.get $n
+	return code
+}
+
+// appendI32Const appends i32.const v (a signed LEB128 immediate).
+func appendI32Const(dst []byte, v int32) []byte {
+	dst = append(dst, 0x41)
+	for {
+		b := byte(v & 0x7F)
+		v >>= 7
+		if (v == 0 && b&0x40 == 0) || (v == -1 && b&0x40 != 0) {
+			return append(dst, b)
+		}
+		dst = append(dst, b|0x80)
+	}
 }
 
 func (r *Reader) skipLimits() error {

@@ -45,7 +45,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestInstrumentCreatesMissingSections(t *testing.T) {
-	out, err := Instrument(minimal, "m", "y")
+	out, err := Instrument(minimal, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +61,13 @@ func TestInstrumentCreatesMissingSections(t *testing.T) {
 	if !bytes.Equal(ids, want) {
 		t.Fatalf("sections = %v, want %v", ids, want)
 	}
-	// _start was function 0; after the import it is function 1.
+	// _start was function 0; after the two imports it is function 2.
 	exp := s[4].Payload
-	if exp[len(exp)-1] != 0x01 {
+	if exp[len(exp)-1] != 0x02 {
 		t.Errorf("export not renumbered: %x", exp)
 	}
 	info, err := ReadInfo(out)
-	if err != nil || len(info.Imports) != 1 || info.Imports[0].Module != "m" || info.Imports[0].Name != "y" {
+	if err != nil || len(info.Imports) != 2 || info.Imports[0] != (Import{"m", FuncYield, "func"}) || info.Imports[1] != (Import{"m", FuncTableGrow, "func"}) {
 		t.Errorf("imports = %+v, %v", info, err)
 	}
 }
@@ -75,7 +75,7 @@ func TestInstrumentCreatesMissingSections(t *testing.T) {
 func TestInstrumentRejectsUnknownOpcodes(t *testing.T) {
 	// The same module with a body of (0x06: try, an exception-handling opcode).
 	bad := append(append([]byte(nil), minimal[:len(minimal)-6]...), 0x0a, 0x05, 0x01, 0x03, 0x00, 0x06, 0x0b)
-	if _, err := Instrument(bad, "m", "y"); err == nil || !strings.Contains(err.Error(), "unsupported opcode") {
+	if _, err := Instrument(bad, "m"); err == nil || !strings.Contains(err.Error(), "unsupported opcode") {
 		t.Errorf("err = %v, want unsupported opcode", err)
 	}
 }

@@ -1,0 +1,43 @@
+;; Failure class: CPU exhaustion through bulk instructions. Each call of
+;; $fill does 32 memory.fill over 12 MiB (384 MiB of work) with no loop of
+;; its own, and _start calls it forever: fuel charged per loop head alone
+;; would let it run for minutes between two checks.
+(module
+  (memory (export "memory") 192)
+  (func $fill
+    (memory.fill (i32.const 0) (i32.const 1) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 2) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 3) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 4) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 5) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 6) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 7) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 8) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 1) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 2) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 3) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 4) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 5) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 6) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 7) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 8) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 1) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 2) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 3) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 4) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 5) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 6) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 7) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 8) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 1) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 2) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 3) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 4) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 5) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 6) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 7) (i32.const 12582912))
+    (memory.fill (i32.const 0) (i32.const 8) (i32.const 12582912)))
+  (func $start (export "_start")
+    (loop $forever
+      (call $fill)
+      (br $forever))))
