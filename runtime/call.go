@@ -207,14 +207,35 @@ func (m *Module) serve(ctx context.Context, c Call, t target, req abi.Request, p
 	limits := m.Limits(c.Limits)
 	out := &Outcome{Limits: limits, BytesIn: len(stdin)}
 
-	// Wait for a slot; the wait counts against the caller's context only.
+	// Wait for a slot of the module, then for room among all calls; the
+	// wait does not count against the call's time limit, and is bounded by
+	// the queue timeout.
+	wait := m.rt.cfg.queueTimeout
+	queued := time.Now()
+	timer := time.NewTimer(wait)
 	select {
 	case m.sem <- struct{}{}:
+		timer.Stop()
 	case <-ctx.Done():
+		timer.Stop()
 		out.fail(m, t, &CallError{Kind: KindCancelled, Message: "cancelled while waiting for a free slot (the module is at its concurrency limit)", Err: ctx.Err()})
+		return out, nil
+	case <-timer.C:
+		out.fail(m, t, &CallError{Kind: KindBusy, Message: fmt.Sprintf("module %s is busy: all %d of its call slots were taken for %s; try again later", m.Name(), cap(m.sem), wait)})
 		return out, nil
 	}
 	defer func() { <-m.sem }()
+	release, err := m.rt.admission.acquire(ctx, m, reservation(limits), max(0, wait-time.Since(queued)))
+	if err != nil {
+		var busy *busyError
+		if errors.As(err, &busy) {
+			out.fail(m, t, &CallError{Kind: KindBusy, Message: busy.msg})
+		} else {
+			out.fail(m, t, &CallError{Kind: KindCancelled, Message: "cancelled while waiting for room among the server's calls", Err: err})
+		}
+		return out, nil
+	}
+	defer release()
 
 	began := time.Now()
 	m.run(ctx, c, t, stdin, limits, out, parse)

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"log/slog"
+	goruntime "runtime"
 	"time"
 
 	"github.com/wasmgate/wasmgate/abi"
@@ -34,6 +35,10 @@ const (
 	DefaultStderr         abi.Size      = 64 << 10
 	DefaultClientWait     time.Duration = 5 * time.Minute
 	DefaultMaxConcurrency               = 16
+	// DefaultQueueTimeout is how long a call waits to be admitted (a free
+	// slot of its module, then room in the server's budget) before it is
+	// refused as busy.
+	DefaultQueueTimeout = 30 * time.Second
 	// MaxMemory is the largest memory limit: the 32-bit wasm address space.
 	MaxMemory abi.Size = 4 << 30
 )
@@ -113,6 +118,9 @@ type Config struct {
 	cacheDir       string
 	cacheDirSet    bool
 	maxConcurrency int
+	maxCalls       int
+	maxMemory      int64
+	queueTimeout   time.Duration
 	interrupt      Interrupt
 	engine         Engine
 	logger         *slog.Logger
@@ -121,9 +129,18 @@ type Config struct {
 
 // NewConfig returns the default configuration: DefaultLimits, a compilation
 // cache under the user cache directory, DefaultMaxConcurrency calls per
-// module, InterruptInstrument and EngineAuto.
+// module, DefaultMaxCalls() and DefaultMaxMemory() for all calls together,
+// DefaultQueueTimeout, InterruptInstrument and EngineAuto.
 func NewConfig() *Config {
-	return &Config{limits: DefaultLimits(), maxConcurrency: DefaultMaxConcurrency}
+	return &Config{limits: DefaultLimits(), maxConcurrency: DefaultMaxConcurrency, queueTimeout: DefaultQueueTimeout}
+}
+
+// DefaultMaxCalls is how many calls of all modules together run at once
+// when nothing else is configured: 8 per CPU the process may use, at least
+// 16. More running calls would only share the CPUs more thinly, pushing each
+// closer to its time limit; the rest wait their turn.
+func DefaultMaxCalls() int {
+	return max(16, 8*goruntime.GOMAXPROCS(0))
 }
 
 func (c *Config) clone() *Config {
@@ -155,6 +172,38 @@ func (c *Config) WithMaxConcurrency(n int) *Config {
 	cp := c.clone()
 	if n > 0 {
 		cp.maxConcurrency = n
+	}
+	return cp
+}
+
+// WithMaxCalls sets how many calls of all modules together run at once;
+// more wait their turn, module by module. Default DefaultMaxCalls().
+func (c *Config) WithMaxCalls(n int) *Config {
+	cp := c.clone()
+	if n > 0 {
+		cp.maxCalls = n
+	}
+	return cp
+}
+
+// WithMaxMemory sets the memory budget of all calls together. Each call
+// reserves its whole memory limit and output buffers (plus 1MiB) before it
+// starts; a call that does not fit waits its turn. Default
+// DefaultMaxMemory().
+func (c *Config) WithMaxMemory(n abi.Size) *Config {
+	cp := c.clone()
+	if n > 0 {
+		cp.maxMemory = int64(n)
+	}
+	return cp
+}
+
+// WithQueueTimeout sets how long a call waits to be admitted before it
+// fails as KindBusy. Default DefaultQueueTimeout.
+func (c *Config) WithQueueTimeout(d time.Duration) *Config {
+	cp := c.clone()
+	if d > 0 {
+		cp.queueTimeout = d
 	}
 	return cp
 }

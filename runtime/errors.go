@@ -36,6 +36,10 @@ const (
 	// with the answer. Not a failure: the server returns an input-required
 	// result.
 	KindInputRequired ErrorKind = "input_required"
+	// KindBusy: the server could not admit the call: every call slot or
+	// its whole memory budget was taken for longer than the queue timeout.
+	// The guest did not run; trying again later may succeed.
+	KindBusy ErrorKind = "busy"
 	// KindInternal: wasmgate failed (a recovered panic); a bug to report.
 	KindInternal ErrorKind = "internal"
 )

@@ -46,6 +46,7 @@ type Runtime struct {
 	wasi      map[string]api.FunctionDefinition
 	hostFuncs map[string]HostFunc
 	mounts    *mountState
+	admission *admission
 }
 
 // New creates a Runtime. Close it to release compiled code.
@@ -89,7 +90,14 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	rc = rc.WithCompilationCache(cache)
 
 	wz := wazero.NewRuntimeWithConfig(ctx, rc)
-	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState()}
+	maxMemory, maxCalls := cfg.maxMemory, cfg.maxCalls
+	if maxMemory == 0 {
+		maxMemory = DefaultMaxMemory()
+	}
+	if maxCalls == 0 {
+		maxCalls = DefaultMaxCalls()
+	}
+	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls)}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
 	if err == nil {
 		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
@@ -114,6 +122,22 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 func (r *Runtime) Close(ctx context.Context) error {
 	err := r.wz.Close(ctx)
 	return errors.Join(err, r.cache.Close(ctx))
+}
+
+// Usage is what the calls of all modules hold together.
+type Usage struct {
+	// Running is the calls running now, of MaxCalls at most.
+	Running, MaxCalls int
+	// Reserved is the memory the running calls reserved, of MaxMemory.
+	Reserved, MaxMemory abi.Size
+	// Waiting is the calls waiting to be admitted.
+	Waiting int
+}
+
+// Usage reports the calls running and waiting and what they hold.
+func (r *Runtime) Usage() Usage {
+	calls, memory, waiting := r.admission.stats()
+	return Usage{Running: calls, MaxCalls: r.admission.maxCalls, Reserved: abi.Size(memory), MaxMemory: abi.Size(r.admission.maxMemory), Waiting: waiting}
 }
 
 // Limits returns the runtime's default call limits.
