@@ -95,14 +95,27 @@ func (h *HostCall) Deny(what string) int32 {
 	return h.Fail(abi.ErrDenied, what)
 }
 
-// mountState is what the runtime shares between the mounts of all calls.
-type mountState struct{}
+// mountState is what the runtime shares between the mounts of all calls:
+// the descriptors their files may hold together, and the order of their
+// renames (files.Shared).
+type mountState struct {
+	shared *files.Shared
+	// maxOpen bounds the descriptors one call's files hold at once.
+	maxOpen int
+}
 
-func newMountState() *mountState { return &mountState{} }
+// newMountState bounds each call to files.DefaultMaxOpen descriptors and
+// all calls together to files.DefaultTotalOpen(), half of what the process
+// may open: a guest past either gets EAGAIN for its open, the server keeps
+// room for its sockets and its own files.
+func newMountState() *mountState {
+	return &mountState{shared: files.NewShared(files.DefaultTotalOpen()), maxOpen: files.DefaultMaxOpen}
+}
 
 // applyGrant gives the module config the granted environment and mounts.
 // ctx is the call's context: it is done when the call must stop. The
-// returned function releases what it opened.
+// returned function closes what the call opened, files the guest left open
+// included.
 func (r *Runtime) applyGrant(ctx context.Context, cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(), error) {
 	names := make([]string, 0, len(g.Env))
 	for k := range g.Env {
@@ -115,24 +128,19 @@ func (r *Runtime) applyGrant(ctx context.Context, cfg wazero.ModuleConfig, g *Gr
 	if len(g.Mounts) == 0 {
 		return cfg, func() {}, nil
 	}
-	var opened []*files.FS
-	closeAll := func() {
-		for _, f := range opened {
-			f.Close()
-		}
-	}
+	call := r.mounts.shared.NewCall(ctx, r.mounts.maxOpen)
+	closeAll := func() { call.Close() }
 	fsc := wazero.NewFSConfig()
 	for _, m := range g.Mounts {
 		fsys := m.FS
 		if fsys == nil {
 			// Read-only and writable mounts alike are rooted with os.Root:
 			// no path or symbolic link leads out of the directory.
-			f, err := files.New(m.HostPath, m.Writable)
+			f, err := call.Mount(m.HostPath, m.Writable)
 			if err != nil {
 				closeAll()
 				return nil, func() {}, fmt.Errorf("mount %s at %s: %w", m.HostPath, m.GuestPath, err)
 			}
-			opened = append(opened, f)
 			fsys = f
 		}
 		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(fsys, m.GuestPath)

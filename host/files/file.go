@@ -24,6 +24,7 @@ type osFile struct {
 	canWrite, fsWritable bool
 	st                   cached
 	closed               bool
+	call                 *Call // counts the descriptor
 }
 
 var _ experimentalsys.File = (*osFile)(nil)
@@ -273,12 +274,15 @@ func (f *osFile) Utimens(atim, mtim int64) experimentalsys.Errno {
 }
 
 // Close implements experimentalsys.File. Closing twice is not an error.
+// The descriptor goes back to the call's count.
 func (f *osFile) Close() experimentalsys.Errno {
 	if f.closed {
 		return 0
 	}
 	f.closed = true
-	return toErrno(f.f.Close())
+	err := f.f.Close()
+	f.call.release(f)
+	return toErrno(err)
 }
 
 // check fails on a closed file, and on a directory when data is wanted.

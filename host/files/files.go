@@ -36,9 +36,13 @@
 // operator made that breaks this rule cannot be hard-linked to a new name,
 // but a writable FS lets the guest rename it like any other entry: do not
 // mount writable a directory holding links that point out.
+//
+// The file systems of one guest call are opened together (Shared.NewCall,
+// Call.Mount): they hold a bounded number of descriptors (see Call).
 package files
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -63,6 +67,10 @@ type FS struct {
 	root     *os.Root
 	dir      string
 	writable bool
+	call     *Call
+	// rootDev and rootIno identify the root directory, where FS.depth
+	// stops climbing.
+	rootDev, rootIno uint64
 }
 
 var _ experimentalsys.FS = (*FS)(nil)
@@ -70,12 +78,25 @@ var _ experimentalsys.FS = (*FS)(nil)
 // New opens hostDir as a file system. Paths are resolved with os.Root, so
 // nothing outside hostDir is reachable through it. With writable false the
 // file system is read-only (see the package documentation).
+//
+// New serves a directory outside any call: its files are not counted. A
+// guest call's mounts are opened with Call.Mount.
 func New(hostDir string, writable bool) (*FS, error) {
+	return NewShared(0).NewCall(context.Background(), 0).Mount(hostDir, writable)
+}
+
+func mount(c *Call, hostDir string, writable bool) (*FS, error) {
 	root, err := os.OpenRoot(hostDir)
 	if err != nil {
 		return nil, err
 	}
-	return &FS{root: root, dir: hostDir, writable: writable}, nil
+	info, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	st := sys.NewStat_t(info)
+	return &FS{root: root, dir: hostDir, writable: writable, call: c, rootDev: st.Dev, rootIno: st.Ino}, nil
 }
 
 // Close releases the directory. Files already opened stay open.
@@ -105,11 +126,26 @@ const writeFlags = experimentalsys.O_WRONLY | experimentalsys.O_RDWR | experimen
 // flag that could change something (write, append, create, exclusive create,
 // truncate: O_TRUNC truncates even with O_RDONLY) fails with EROFS. O_NOFOLLOW
 // is honoured for the last path component (ELOOP on a symbolic link); links
-// in earlier components are followed, inside the root only.
+// in earlier components are followed, inside the root only. Past the call's
+// limit of open descriptors, or the shared one, it fails with EAGAIN.
 func (f *FS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
 	if !f.writable && flag&writeFlags != 0 {
 		return nil, experimentalsys.EROFS
 	}
+	if errno := f.call.reserve(); errno != 0 {
+		return nil, errno
+	}
+	file, errno := f.open(p, flag, perm)
+	if errno != 0 {
+		f.call.release(nil)
+		return nil, errno
+	}
+	f.call.keep(file)
+	return file, 0
+}
+
+// open opens a file or directory on a descriptor the call reserved.
+func (f *FS) open(p string, flag experimentalsys.Oflag, perm fs.FileMode) (*osFile, experimentalsys.Errno) {
 	osFlag := toOSFlag(flag) | syscall.O_NONBLOCK // a FIFO must not block the open
 	var file *os.File
 	var err error
@@ -138,7 +174,7 @@ func (f *FS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (e
 	canWrite := flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR) != 0
 	return &osFile{
 		f: file, flag: flag, canWrite: canWrite && f.writable, fsWritable: f.writable,
-		st: cached{dev: st.Dev, ino: st.Ino, isDir: info.IsDir()},
+		st: cached{dev: st.Dev, ino: st.Ino, isDir: info.IsDir()}, call: f.call,
 	}, 0
 }
 
