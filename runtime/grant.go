@@ -113,9 +113,9 @@ func newMountState() *mountState {
 }
 
 // applyGrant gives the module config the granted environment and mounts.
-// ctx is the call's context: it is done when the call must stop. The
-// returned function closes what the call opened, files the guest left open
-// included.
+// ctx is the call's context: it is done when the call must stop, and then
+// the mounts' reads, writes and listings fail. The returned function closes
+// what the call opened, files the guest left open included.
 func (r *Runtime) applyGrant(ctx context.Context, cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(), error) {
 	names := make([]string, 0, len(g.Env))
 	for k := range g.Env {

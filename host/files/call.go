@@ -81,7 +81,9 @@ func (s *Shared) give() {
 // own number of descriptors at once, each also counted in its Shared; past
 // either limit, opening a file or directory fails with EAGAIN (wazero's
 // WASI functions can report neither EMFILE nor ENFILE: what they do not
-// know becomes EIO).
+// know becomes EIO). Once the call's context is done, reading, writing and
+// listing through its files fail with EINTR, so that a guest stuck in one
+// long host call stops at its deadline like one in a loop.
 type Call struct {
 	ctx     context.Context
 	shared  *Shared
@@ -148,6 +150,9 @@ func (c *Call) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// stopped reports whether the call must stop.
+func (c *Call) stopped() bool { return c.ctx.Err() != nil }
 
 // reserve counts a descriptor about to be opened; release or keep must
 // follow.

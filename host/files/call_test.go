@@ -4,10 +4,13 @@ package files
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 )
@@ -216,4 +219,193 @@ func TestOpenLimitsHammer(t *testing.T) {
 	if shared.Open() != 0 {
 		t.Errorf("shared holds %d after every call ended, want 0", shared.Open())
 	}
+}
+
+// countdown is a context that is done after its Err has answered nil left
+// times: it stops a read or write after a known number of chunks.
+type countdown struct {
+	context.Context
+	left atomic.Int64
+}
+
+func (c *countdown) Err() error {
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *countdown) Done() <-chan struct{} {
+	if c.left.Load() <= 0 {
+		return closedChan
+	}
+	return nil
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func newCountdown() *countdown {
+	c := &countdown{Context: context.Background()}
+	c.left.Store(1 << 40)
+	return c
+}
+
+// Once the call's context is done, reads, writes, listings and opens fail
+// with EINTR and change nothing.
+func TestStoppedCallFailsWithEINTR(t *testing.T) {
+	l := NewLayout(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, f := mountCall(t, NewShared(0), ctx, 0, l.Mnt, true)
+	file, errno := f.OpenFile("in.txt", rdwr, 0)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	dirFile, errno := f.OpenFile("sub", rdonly|dir, 0)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	cancel()
+	buf := make([]byte, 16)
+	for name, op := range map[string]func() experimentalsys.Errno{
+		"read":        func() experimentalsys.Errno { _, errno := file.Read(buf); return errno },
+		"pread":       func() experimentalsys.Errno { _, errno := file.Pread(buf, 0); return errno },
+		"write":       func() experimentalsys.Errno { _, errno := file.Write(buf); return errno },
+		"empty write": func() experimentalsys.Errno { _, errno := file.Write(nil); return errno },
+		"pwrite":      func() experimentalsys.Errno { _, errno := file.Pwrite(buf, 0); return errno },
+		"readdir":     func() experimentalsys.Errno { _, errno := dirFile.Readdir(10); return errno },
+		"open":        func() experimentalsys.Errno { _, errno := f.OpenFile("in.txt", rdonly, 0); return errno },
+	} {
+		if errno := op(); errno != experimentalsys.EINTR {
+			t.Errorf("%s after the call stopped = %v, want EINTR", name, errno)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(l.Mnt, "in.txt")); err != nil || string(b) != "inside" {
+		t.Errorf("in.txt = %q, %v after a stopped call; want it unchanged", b, err)
+	}
+}
+
+// A read or write larger than a chunk is done a chunk at a time, checking
+// the call between two; one stopped midway returns what it moved.
+func TestLongIOStopsBetweenChunks(t *testing.T) {
+	l := NewLayout(t)
+	ctx := newCountdown()
+	_, f := mountCall(t, NewShared(0), ctx, 0, l.Mnt, true)
+	file, errno := f.OpenFile("big", rdwr|creat|trunc, 0o644)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	big := make([]byte, 3*chunkSize+chunkSize/2)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	type step struct {
+		name string
+		op   func() (int, experimentalsys.Errno)
+		// checks is how many times the call is found running.
+		checks int64
+		want   int
+	}
+	for _, s := range []step{
+		{"whole write", func() (int, experimentalsys.Errno) { return file.Write(big) }, 1 << 40, len(big)},
+		{"whole pread", func() (int, experimentalsys.Errno) { return file.Pread(make([]byte, len(big)+10), 0) }, 1 << 40, len(big)},
+		{"whole read at the end", func() (int, experimentalsys.Errno) { return file.Read(make([]byte, 10)) }, 1 << 40, 0},
+		{"pwrite stopped after 2 chunks", func() (int, experimentalsys.Errno) { return file.Pwrite(big, 0) }, 2, 2 * chunkSize},
+		{"pread stopped after 1 chunk", func() (int, experimentalsys.Errno) { return file.Pread(make([]byte, len(big)), 0) }, 1, chunkSize},
+		{"write stopped after 3 chunks", func() (int, experimentalsys.Errno) { return file.Write(big) }, 3, 3 * chunkSize},
+		{"write stopped before it began", func() (int, experimentalsys.Errno) { return file.Write(big) }, 0, 0},
+	} {
+		ctx.left.Store(s.checks)
+		n, errno := s.op()
+		wantErrno := experimentalsys.Errno(0)
+		if s.checks == 0 {
+			wantErrno = experimentalsys.EINTR
+		}
+		if n != s.want || errno != wantErrno {
+			t.Errorf("%s: %d, %v; want %d, %v", s.name, n, errno, s.want, wantErrno)
+		}
+	}
+	// A read stopped midway: rewind, then read with 2 checks.
+	ctx.left.Store(1 << 40)
+	if _, errno := file.Seek(0, 0); errno != 0 {
+		t.Fatal(errno)
+	}
+	ctx.left.Store(2)
+	buf := make([]byte, len(big))
+	if n, errno := file.Read(buf); n != 2*chunkSize || errno != 0 {
+		t.Errorf("read stopped after 2 chunks: %d, %v", n, errno)
+	}
+	ctx.left.Store(1 << 40)
+	st, _ := file.Stat()
+	if st.Size != int64(len(big)+3*chunkSize) {
+		t.Errorf("size %d, want %d", st.Size, len(big)+3*chunkSize)
+	}
+}
+
+// Readdir reads a large directory direntChunk entries at a time: all of
+// them when the call runs, EINTR when it stops midway.
+func TestReaddirInChunks(t *testing.T) {
+	l := NewLayout(t)
+	big := filepath.Join(l.Mnt, "big")
+	if err := os.Mkdir(big, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*direntChunk + 100
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(big, fmt.Sprintf("f%05d", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := newCountdown()
+	_, f := mountCall(t, NewShared(0), ctx, 0, l.Mnt, false)
+	d, errno := f.OpenFile("big", rdonly|dir, 0)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	got, errno := d.Readdir(n + 10)
+	if errno != 0 || len(got) != n {
+		t.Fatalf("Readdir(%d) = %d entries, %v; want %d", n+10, len(got), errno, n)
+	}
+	d.Seek(0, 0)
+	first, errno := d.Readdir(direntChunk + 1)
+	rest, errno2 := d.Readdir(n)
+	if errno != 0 || errno2 != 0 || len(first) != direntChunk+1 || len(rest) != n-direntChunk-1 {
+		t.Errorf("Readdir in two parts: %d, %v then %d, %v", len(first), errno, len(rest), errno2)
+	}
+	d.Seek(0, 0)
+	ctx.left.Store(2)
+	if got, errno := d.Readdir(n); errno != experimentalsys.EINTR {
+		t.Errorf("Readdir stopped after 2 chunks = %d entries, %v; want EINTR", len(got), errno)
+	}
+}
+
+// BenchmarkChunkWrite measures the cost of one chunk, the longest a write
+// runs past the call's deadline.
+func BenchmarkChunkWrite(b *testing.B) {
+	dir := b.TempDir()
+	_, f := mountCallB(b, dir)
+	file, errno := f.OpenFile("big", rdwr|creat|trunc, 0o644)
+	if errno != 0 {
+		b.Fatal(errno)
+	}
+	buf := make([]byte, chunkSize)
+	b.SetBytes(chunkSize)
+	var worst time.Duration
+	for i := 0; b.Loop(); i++ {
+		began := time.Now()
+		if _, errno := file.Pwrite(buf, int64(i%64)*chunkSize); errno != 0 {
+			b.Fatal(errno)
+		}
+		worst = max(worst, time.Since(began))
+	}
+	b.ReportMetric(float64(worst.Microseconds()), "worst-µs")
+}
+
+func mountCallB(b *testing.B, dir string) (*Call, *FS) {
+	c := NewShared(0).NewCall(context.Background(), 0)
+	f, err := c.Mount(dir, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c, f
 }

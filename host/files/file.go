@@ -16,6 +16,14 @@ import (
 // only: nothing it does resolves a path again, so it cannot be led outside
 // the root after it was opened. It is used by one guest instance at a time,
 // as wazero's own files are.
+//
+// One WASI read or write is a loop over the guest's iovec list inside a
+// single host call, which the guest's interrupt checks never reach. So
+// Read, Pread, Write, Pwrite and Readdir fail with EINTR once the call must
+// stop, and split what they are asked into chunks (chunkSize bytes,
+// direntChunk entries), checking again between two (a read or write stopped
+// after some chunks returns what it moved, as one a signal interrupts): one
+// chunk is the most work a guest can make the host do after its deadline.
 type osFile struct {
 	f    *os.File
 	flag experimentalsys.Oflag // as opened, O_APPEND as currently set
@@ -24,8 +32,16 @@ type osFile struct {
 	canWrite, fsWritable bool
 	st                   cached
 	closed               bool
-	call                 *Call // counts the descriptor
+	call                 *Call // counts the descriptor and says when to stop
 }
+
+// chunkSize is the most one read or write system call moves: 1 MiB, a
+// fraction of a millisecond to copy from or into the page cache.
+const chunkSize = 1 << 20
+
+// direntChunk is how many entries Readdir reads between two checks; each
+// one costs an lstat.
+const direntChunk = 1024
 
 var _ experimentalsys.File = (*osFile)(nil)
 
@@ -112,14 +128,25 @@ func (f *osFile) Read(buf []byte) (int, experimentalsys.Errno) {
 	if errno := f.check(true); errno != 0 {
 		return 0, errno
 	}
-	if len(buf) == 0 {
-		return 0, 0
+	if f.call.stopped() {
+		return 0, experimentalsys.EINTR
 	}
-	n, err := f.f.Read(buf)
-	if err == io.EOF {
-		err = nil
+	read := 0
+	for read < len(buf) && (read == 0 || !f.call.stopped()) {
+		want := min(len(buf)-read, chunkSize)
+		n, err := f.f.Read(buf[read : read+want])
+		read += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return read, toErrno(err)
+		}
+		if n < want {
+			break // the end of the file, for now
+		}
 	}
-	return n, toErrno(err)
+	return read, 0
 }
 
 // Pread implements experimentalsys.File.
@@ -130,14 +157,22 @@ func (f *osFile) Pread(buf []byte, off int64) (int, experimentalsys.Errno) {
 	if off < 0 {
 		return 0, experimentalsys.EINVAL
 	}
-	if len(buf) == 0 {
-		return 0, 0
+	if f.call.stopped() {
+		return 0, experimentalsys.EINTR
 	}
-	n, err := f.f.ReadAt(buf, off)
-	if err == io.EOF {
-		err = nil
+	read := 0
+	for read < len(buf) && (read == 0 || !f.call.stopped()) {
+		want := min(len(buf)-read, chunkSize)
+		n, err := f.f.ReadAt(buf[read:read+want], off+int64(read))
+		read += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return read, toErrno(err)
+		}
 	}
-	return n, toErrno(err)
+	return read, 0
 }
 
 // fileOffset is int64. Spelling Seek's offset with an alias keeps go vet's
@@ -164,28 +199,42 @@ func (f *osFile) Seek(offset fileOffset, whence int) (int64, experimentalsys.Err
 
 // Readdir implements experimentalsys.File. Entries other than "." and ".."
 // come with their type and inode, read relative to the directory's own
-// descriptor (fstatat), never through a path.
+// descriptor (fstatat), never through a path. It reads direntChunk entries
+// at a time and fails with EINTR once the call must stop: fewer entries than
+// asked would tell wazero the directory ended.
 func (f *osFile) Readdir(n int) ([]experimentalsys.Dirent, experimentalsys.Errno) {
 	if f.closed || !f.st.isDir {
 		return nil, experimentalsys.EBADF
 	}
-	infos, err := f.f.Readdir(n)
-	if err == io.EOF {
-		err = nil
-	}
-	if errno := toErrno(err); errno != 0 {
-		if errno == experimentalsys.EINVAL || errno == experimentalsys.ENOTDIR {
-			errno = experimentalsys.EBADF
+	dirents := []experimentalsys.Dirent{}
+	for n <= 0 || len(dirents) < n {
+		if f.call.stopped() {
+			return nil, experimentalsys.EINTR
 		}
-		return nil, errno
-	}
-	dirents := make([]experimentalsys.Dirent, 0, len(infos))
-	for _, info := range infos {
-		var ino sys.Inode
-		if st, ok := info.Sys().(*syscall.Stat_t); ok {
-			ino = st.Ino
+		want := direntChunk
+		if n > 0 {
+			want = min(n-len(dirents), direntChunk)
 		}
-		dirents = append(dirents, experimentalsys.Dirent{Name: info.Name(), Ino: ino, Type: info.Mode().Type()})
+		infos, err := f.f.Readdir(want)
+		if err == io.EOF {
+			err = nil
+		}
+		if errno := toErrno(err); errno != 0 {
+			if errno == experimentalsys.EINVAL || errno == experimentalsys.ENOTDIR {
+				errno = experimentalsys.EBADF
+			}
+			return nil, errno
+		}
+		for _, info := range infos {
+			var ino sys.Inode
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				ino = st.Ino
+			}
+			dirents = append(dirents, experimentalsys.Dirent{Name: info.Name(), Ino: ino, Type: info.Mode().Type()})
+		}
+		if len(infos) < want {
+			break
+		}
 	}
 	return dirents, 0
 }
@@ -195,11 +244,18 @@ func (f *osFile) Write(buf []byte) (int, experimentalsys.Errno) {
 	if errno := f.checkWrite(); errno != 0 {
 		return 0, errno
 	}
-	if len(buf) == 0 {
-		return 0, 0
+	if f.call.stopped() {
+		return 0, experimentalsys.EINTR
 	}
-	n, err := f.f.Write(buf)
-	return n, toErrno(err)
+	written := 0
+	for written < len(buf) && (written == 0 || !f.call.stopped()) {
+		n, err := f.f.Write(buf[written:min(len(buf), written+chunkSize)])
+		written += n
+		if err != nil {
+			return written, toErrno(err)
+		}
+	}
+	return written, 0
 }
 
 // Pwrite implements experimentalsys.File. It calls pwrite on the
@@ -212,9 +268,12 @@ func (f *osFile) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
 	if off < 0 {
 		return 0, experimentalsys.EINVAL
 	}
+	if f.call.stopped() {
+		return 0, experimentalsys.EINTR
+	}
 	written := 0
-	for written < len(buf) {
-		n, err := unix.Pwrite(int(f.f.Fd()), buf[written:], off+int64(written))
+	for written < len(buf) && (written == 0 || !f.call.stopped()) {
+		n, err := unix.Pwrite(int(f.f.Fd()), buf[written:min(len(buf), written+chunkSize)], off+int64(written))
 		if err == syscall.EINTR {
 			continue
 		}

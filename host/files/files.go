@@ -38,7 +38,8 @@
 // mount writable a directory holding links that point out.
 //
 // The file systems of one guest call are opened together (Shared.NewCall,
-// Call.Mount): they hold a bounded number of descriptors (see Call).
+// Call.Mount): they hold a bounded number of descriptors, and stop reading
+// and writing once the call's context is done (see Call).
 package files
 
 import (
@@ -79,8 +80,8 @@ var _ experimentalsys.FS = (*FS)(nil)
 // nothing outside hostDir is reachable through it. With writable false the
 // file system is read-only (see the package documentation).
 //
-// New serves a directory outside any call: its files are not counted. A
-// guest call's mounts are opened with Call.Mount.
+// New serves a directory outside any call: its files are not counted and
+// never interrupted. A guest call's mounts are opened with Call.Mount.
 func New(hostDir string, writable bool) (*FS, error) {
 	return NewShared(0).NewCall(context.Background(), 0).Mount(hostDir, writable)
 }
@@ -131,6 +132,9 @@ const writeFlags = experimentalsys.O_WRONLY | experimentalsys.O_RDWR | experimen
 func (f *FS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
 	if !f.writable && flag&writeFlags != 0 {
 		return nil, experimentalsys.EROFS
+	}
+	if f.call.stopped() {
+		return nil, experimentalsys.EINTR
 	}
 	if errno := f.call.reserve(); errno != 0 {
 		return nil, errno
