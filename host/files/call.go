@@ -40,18 +40,20 @@ func DefaultTotalOpen() int {
 }
 
 // Shared is what the file systems of all calls share: how many descriptors
-// they may hold open together. A Runtime has one. It is safe for concurrent
-// use.
+// they may hold open together, and a lock that makes each Rename's checks
+// and the rename itself one step for every other Rename (see FS.Rename). A
+// Runtime has one. It is safe for concurrent use.
 type Shared struct {
 	maxOpen int
 	mu      sync.Mutex
 	open    int
+	renames chan struct{} // holds a token while a Rename runs
 }
 
 // NewShared returns the state shared by calls that may hold maxOpen
 // descriptors together; 0 or less means no limit.
 func NewShared(maxOpen int) *Shared {
-	return &Shared{maxOpen: maxOpen}
+	return &Shared{maxOpen: maxOpen, renames: make(chan struct{}, 1)}
 }
 
 // Open reports how many descriptors the calls' files hold now.
@@ -75,6 +77,20 @@ func (s *Shared) give() {
 	s.mu.Lock()
 	s.open--
 	s.mu.Unlock()
+}
+
+// lockRenames waits for the rename lock, or fails with EINTR once ctx is
+// done. The returned function releases the lock.
+func (s *Shared) lockRenames(ctx context.Context) (func(), experimentalsys.Errno) {
+	if ctx.Err() != nil {
+		return nil, experimentalsys.EINTR
+	}
+	select {
+	case s.renames <- struct{}{}:
+		return func() { <-s.renames }, 0
+	case <-ctx.Done():
+		return nil, experimentalsys.EINTR
+	}
 }
 
 // Call is the file systems of one guest call. Its files hold at most its

@@ -250,8 +250,8 @@ func newCountdown() *countdown {
 	return c
 }
 
-// Once the call's context is done, reads, writes, listings and opens fail
-// with EINTR and change nothing.
+// Once the call's context is done, reads, writes, listings, opens and
+// renames fail with EINTR and change nothing.
 func TestStoppedCallFailsWithEINTR(t *testing.T) {
 	l := NewLayout(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -274,6 +274,7 @@ func TestStoppedCallFailsWithEINTR(t *testing.T) {
 		"pwrite":      func() experimentalsys.Errno { _, errno := file.Pwrite(buf, 0); return errno },
 		"readdir":     func() experimentalsys.Errno { _, errno := dirFile.Readdir(10); return errno },
 		"open":        func() experimentalsys.Errno { _, errno := f.OpenFile("in.txt", rdonly, 0); return errno },
+		"rename":      func() experimentalsys.Errno { return f.Rename("in.txt", "moved.txt") },
 	} {
 		if errno := op(); errno != experimentalsys.EINTR {
 			t.Errorf("%s after the call stopped = %v, want EINTR", name, errno)

@@ -34,8 +34,8 @@
 // program that later walks the directory (one not using os.Root) outside it,
 // wherever the link or its directory is later renamed to. A link the
 // operator made that breaks this rule cannot be hard-linked to a new name,
-// but a writable FS lets the guest rename it like any other entry: do not
-// mount writable a directory holding links that point out.
+// and a rename may not move it, or a directory holding it, to where it would
+// point outside (see FS.Rename).
 //
 // The file systems of one guest call are opened together (Shared.NewCall,
 // Call.Mount): they hold a bounded number of descriptors, and stop reading
@@ -80,8 +80,9 @@ var _ experimentalsys.FS = (*FS)(nil)
 // nothing outside hostDir is reachable through it. With writable false the
 // file system is read-only (see the package documentation).
 //
-// New serves a directory outside any call: its files are not counted and
-// never interrupted. A guest call's mounts are opened with Call.Mount.
+// New serves a directory outside any call: its files are not counted, never
+// interrupted, and its renames are ordered only among themselves. A guest
+// call's mounts are opened with Call.Mount.
 func New(hostDir string, writable bool) (*FS, error) {
 	return NewShared(0).NewCall(context.Background(), 0).Mount(hostDir, writable)
 }
@@ -306,15 +307,6 @@ func (f *FS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
 		return experimentalsys.EROFS
 	}
 	return toErrno(f.root.Chmod(name(p), perm.Perm()))
-}
-
-// Rename renames a file or directory; both names are inside the root.
-// EROFS on a read-only FS.
-func (f *FS) Rename(from, to string) experimentalsys.Errno {
-	if !f.writable {
-		return experimentalsys.EROFS
-	}
-	return toErrno(f.root.Rename(name(from), name(to)))
 }
 
 // Rmdir removes an empty directory; EROFS on a read-only FS.
