@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,6 +36,9 @@ type attack struct {
 	// a successful call: the probe reports the failed syscall).
 	want     string
 	okResult bool
+	// or is another acceptable substring, for attacks that more than one
+	// limit contains, whichever comes first on a slow or busy machine.
+	or string
 }
 
 // suite is a server the way serve builds it: modules loaded, grants from a
@@ -63,6 +67,8 @@ modules:
     network: {allow: ["localhost:PORT", "127.0.0.1:PORT", "169.254.169.254", "*.test"]}
   fetchprivate:
     network: {allow: ["127.0.0.1:PORT"], private: true}
+  leakescaped:
+    secrets: {TOKEN: file:LEAKFILE}
 `
 
 // repack writes the fetch test module under another name asking for the
@@ -127,8 +133,10 @@ func newSuite(t *testing.T) *suite {
 	_, s.port, _ = strings.Cut(strings.TrimPrefix(ts.URL, "http://"), ":")
 	s.url = ts.URL
 
+	leakFile := filepath.Join(dir, "leak-secret")
+	must(os.WriteFile(leakFile, []byte(leakedSecret), 0o600))
 	polFile := filepath.Join(dir, "policy.yaml")
-	must(os.WriteFile(polFile, []byte(strings.ReplaceAll(policyYAML, "PORT", s.port)), 0o644))
+	must(os.WriteFile(polFile, []byte(strings.NewReplacer("PORT", s.port, "LEAKFILE", leakFile).Replace(policyYAML)), 0o644))
 	pol, err := policy.Load(polFile)
 	must(err)
 
@@ -147,7 +155,8 @@ func newSuite(t *testing.T) *suite {
 	// conformance-tools asks for sampling, elicitation and roots; the
 	// policy grants none of them.
 	paths := []string{"../guests/c/hash/hash.wasm", "../guests/testdata/probe/probe.wasm", "../guests/testdata/kv/kv.wasm", "../guests/testdata/secret/secret.wasm", "../guests/conformance/tools/tools.wasm"}
-	for _, h := range []string{"loop", "sleep", "memgrow", "hugemem", "flood", "stderrflood", "recurse", "trap", "exit3", "misuse", "badoutput"} {
+	for _, h := range []string{"loop", "sleep", "memgrow", "hugemem", "flood", "stderrflood", "recurse", "trap", "exit3", "misuse", "badoutput",
+		"bulkfill", "bulkcopy", "tablefill", "randflood", "stderrvec", "tablegrow", "tablehuge", "tablemin", "leakescaped"} {
 		paths = append(paths, hostileDir+h+".wasm")
 	}
 	paths = append(paths,
@@ -172,6 +181,10 @@ func newSuite(t *testing.T) *suite {
 		Configure: func(tool server.Tool) server.ToolConfig {
 			g := grants[tool.Module.Name()]
 			return server.ToolConfig{Grant: g.Tools[tool.Manifest.Name], Limits: g.Limits}
+		},
+		ConfigureModule: func(m *runtime.Module) server.ToolConfig {
+			g := grants[m.Name()]
+			return server.ToolConfig{Grant: g.Module, Limits: g.Limits}
 		},
 	})
 	must(err)
@@ -234,7 +247,18 @@ func TestContainment(t *testing.T) {
 		{name: "huge initial memory", tool: "hugemem", want: "before it runs"},
 		{name: "stdout flood", tool: "flood", want: "output limit"},
 		{name: "stderr flood", tool: "stderrflood", want: "time limit"},
-		{name: "deep recursion", tool: "recurse", want: "stack overflow"},
+		{name: "deep recursion", tool: "recurse", want: "stack overflow", or: "time limit"},
+		// Work the loop count does not see: each of these guests never
+		// finishes, so its time limit is the only outcome.
+		{name: "memory.fill unrolled in a called function", tool: "bulkfill", want: "time limit"},
+		{name: "memory.copy in a recursion without loops", tool: "bulkcopy", want: "time limit"},
+		{name: "table.fill over a large table", tool: "tablefill", want: "time limit"},
+		{name: "random_get over all of memory", tool: "randflood", want: "time limit"},
+		{name: "fd_write of a million iovecs", tool: "stderrvec", want: "time limit"},
+		// Tables count against the memory limit.
+		{name: "table.grow step by step", tool: "tablegrow", want: "ran out of memory"},
+		{name: "table.grow by 2^32-16", tool: "tablehuge", want: "ran out of memory"},
+		{name: "huge declared table", tool: "tablemin", want: "before it runs"},
 		{name: "trap", tool: "trap", want: "unreachable"},
 		{name: "non-zero exit", tool: "exit3", want: "exited with code 3"},
 		{name: "malformed result", tool: "badoutput", want: "not a valid CallToolResult"},
@@ -277,6 +301,7 @@ func TestContainment(t *testing.T) {
 		{name: "ask the user without a grant", tool: "test_elicitation", args: map[string]any{"message": "your password?"}, want: "not granted"},
 		{name: "read the client's roots without a grant", tool: "test_input_required_result_list_roots", want: "not granted"},
 	}
+	goroutines, rss := goruntime.NumGoroutine(), rssKiB(t)
 	// The granted path works: a private grant reaches the test server.
 	if text, _ := s.call(t, "fetchprivate", map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok"}`}); !strings.Contains(text, "hello from the network") {
 		t.Fatalf("granted request: %q", clip(text))
@@ -284,7 +309,7 @@ func TestContainment(t *testing.T) {
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			text, isErr := s.call(t, a.tool, a.args)
-			if !strings.Contains(text, a.want) {
+			if !strings.Contains(text, a.want) && (a.or == "" || !strings.Contains(text, a.or)) {
 				t.Errorf("result %q does not say %q", clip(text), a.want)
 			}
 			if isErr == a.okResult {
@@ -303,6 +328,7 @@ func TestContainment(t *testing.T) {
 			if text, isErr := s.call(t, "probe", map[string]any{"op": "read", "path": "/data/a.txt"}); isErr || !strings.Contains(text, `"data":"inside"`) {
 				t.Fatalf("granted read after the attack: %q isError=%v", clip(text), isErr)
 			}
+			checkBounded(t, goroutines, rss)
 		})
 	}
 	if len(attacks) < 25 {
@@ -343,6 +369,23 @@ func TestLyingManifest(t *testing.T) {
 	// probe never asked for secrets; asking at run time is denied.
 	if text, _ := s.call(t, "secret", map[string]any{"name": "PROBE", "mode": "print"}); !strings.Contains(text, "not granted") {
 		t.Errorf("secret not in the manifest: %q", clip(text))
+	}
+}
+
+// checkBounded fails the test unless the server's goroutines come back to
+// near goroutines and its resident memory stays within 256 MiB of rssKiB:
+// every attack's calls have ended, and none kept memory beyond its limits
+// (16 MiB in the suite's policy).
+func checkBounded(t *testing.T, goroutines int, rss int64) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); goruntime.NumGoroutine() > goroutines+10; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before the attacks, %d after this one\n%s", goroutines, goruntime.NumGoroutine(), buf[:goruntime.Stack(buf, true)])
+		}
+	}
+	if now := rssKiB(t); now-rss > 256<<10 {
+		t.Fatalf("resident memory grew from %d MiB to %d MiB", rss>>10, now>>10)
 	}
 }
 
