@@ -250,8 +250,8 @@ func newCountdown() *countdown {
 	return c
 }
 
-// Once the call's context is done, reads, writes, listings, opens and
-// renames fail with EINTR and change nothing.
+// Once the call's context is done, reads, writes, listings, truncation,
+// syncing, opens and renames fail with EINTR and change nothing.
 func TestStoppedCallFailsWithEINTR(t *testing.T) {
 	l := NewLayout(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -273,6 +273,9 @@ func TestStoppedCallFailsWithEINTR(t *testing.T) {
 		"empty write": func() experimentalsys.Errno { _, errno := file.Write(nil); return errno },
 		"pwrite":      func() experimentalsys.Errno { _, errno := file.Pwrite(buf, 0); return errno },
 		"readdir":     func() experimentalsys.Errno { _, errno := dirFile.Readdir(10); return errno },
+		"truncate":    func() experimentalsys.Errno { return file.Truncate(0) },
+		"sync":        func() experimentalsys.Errno { return file.Sync() },
+		"datasync":    func() experimentalsys.Errno { return file.Datasync() },
 		"open":        func() experimentalsys.Errno { _, errno := f.OpenFile("in.txt", rdonly, 0); return errno },
 		"rename":      func() experimentalsys.Errno { return f.Rename("in.txt", "moved.txt") },
 	} {

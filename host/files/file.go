@@ -289,13 +289,18 @@ func (f *osFile) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
 }
 
 // Truncate implements experimentalsys.File; a file not opened for writing
-// cannot be truncated (EBADF).
+// cannot be truncated (EBADF). Like Sync and Datasync, it is one system
+// call that may take long (dropping or flushing what was written), so it
+// does not start once the call must stop (EINTR).
 func (f *osFile) Truncate(size int64) experimentalsys.Errno {
 	if errno := f.checkWrite(); errno != 0 {
 		return errno
 	}
 	if size < 0 {
 		return experimentalsys.EINVAL
+	}
+	if f.call.stopped() {
+		return experimentalsys.EINTR
 	}
 	return toErrno(f.f.Truncate(size))
 }
@@ -305,6 +310,9 @@ func (f *osFile) Sync() experimentalsys.Errno {
 	if f.closed {
 		return experimentalsys.EBADF
 	}
+	if f.call.stopped() {
+		return experimentalsys.EINTR
+	}
 	return toErrno(f.f.Sync())
 }
 
@@ -312,6 +320,9 @@ func (f *osFile) Sync() experimentalsys.Errno {
 func (f *osFile) Datasync() experimentalsys.Errno {
 	if f.closed {
 		return experimentalsys.EBADF
+	}
+	if f.call.stopped() {
+		return experimentalsys.EINTR
 	}
 	return datasync(f.f)
 }
