@@ -207,6 +207,18 @@ func (m *Module) serve(ctx context.Context, c Call, t target, req abi.Request, p
 	limits := m.Limits(c.Limits)
 	out := &Outcome{Limits: limits, BytesIn: len(stdin)}
 
+	// A module still compiling is waited for (its compile time is bounded
+	// by the structural limits checked at load).
+	select {
+	case <-m.ready:
+	case <-ctx.Done():
+		out.fail(m, t, &CallError{Kind: KindCancelled, Message: "cancelled while the module was being compiled", Err: ctx.Err()})
+		return out, nil
+	}
+	if m.compileErr != nil {
+		out.fail(m, t, &CallError{Kind: KindUnavailable, Message: "the module could not be compiled, so it cannot run: " + m.compileErr.Error(), Err: m.compileErr})
+		return out, nil
+	}
 	// Wait for a slot of the module, then for room among all calls; the
 	// wait does not count against the call's time limit, and is bounded by
 	// the queue timeout.

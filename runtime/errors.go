@@ -36,6 +36,9 @@ const (
 	// with the answer. Not a failure: the server returns an input-required
 	// result.
 	KindInputRequired ErrorKind = "input_required"
+	// KindUnavailable: the module could not be compiled (it was loaded in
+	// the background), so none of its calls can run.
+	KindUnavailable ErrorKind = "unavailable"
 	// KindBusy: the server could not admit the call: every call slot or
 	// its whole memory budget was taken for longer than the queue timeout.
 	// The guest did not run; trying again later may succeed.

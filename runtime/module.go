@@ -25,7 +25,11 @@ type Module struct {
 	imports        []Import
 	exports        []Export
 	sem            chan struct{}
-	reactor        bool // exports _initialize and wasmgate_call
+	// ready is closed when compiling ended; compiled, exports and reactor
+	// are set then, or compileErr says why there is no compiled code.
+	ready      chan struct{}
+	compileErr error
+	reactor    bool // exports _initialize and wasmgate_call
 	// templates are the manifest's resource templates, parsed once.
 	templates []*uritemplate.Template
 }
@@ -65,8 +69,24 @@ func (m *Module) ManifestSource() string { return m.manifestSource }
 // Imports lists the module's imports in declaration order.
 func (m *Module) Imports() []Import { return m.imports }
 
-// Exports lists the module's exports by name.
-func (m *Module) Exports() []Export { return m.exports }
+// Exports lists the module's exports by name. It waits for the module to
+// be compiled, and is empty if compiling failed.
+func (m *Module) Exports() []Export {
+	<-m.ready
+	return m.exports
+}
+
+// Ready waits until the module is compiled and returns the reason if it
+// could not be, or ctx's error. Calls wait for it themselves; a module that
+// failed to compile fails every call with KindUnavailable.
+func (m *Module) Ready(ctx context.Context) error {
+	select {
+	case <-m.ready:
+		return m.compileErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // InitialMemory is the memory the module needs before running any code:
 // its linear memory's and its tables' declared minimums.
@@ -96,11 +116,21 @@ func (m *Module) Limits(ceiling Limits) Limits {
 }
 
 // Reactor reports whether the module is a reactor: each call runs
-// _initialize, then wasmgate_call, instead of _start.
-func (m *Module) Reactor() bool { return m.reactor }
+// _initialize, then wasmgate_call, instead of _start. It waits for the
+// module to be compiled.
+func (m *Module) Reactor() bool {
+	<-m.ready
+	return m.reactor
+}
 
-// Close releases the compiled code.
-func (m *Module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }
+// Close releases the compiled code, once compiling has ended.
+func (m *Module) Close(ctx context.Context) error {
+	<-m.ready
+	if m.compiled == nil {
+		return nil
+	}
+	return m.compiled.Close(ctx)
+}
 
 // ownsResource reports whether uri is one of the module's resources or
 // matches one of its resource templates.

@@ -47,6 +47,8 @@ type Runtime struct {
 	hostFuncs map[string]HostFunc
 	mounts    *mountState
 	admission *admission
+	cacheDir  string        // "" when compiled code is kept in memory only
+	compiling chan struct{} // a slot per module compiling in the background
 }
 
 // New creates a Runtime. Close it to release compiled code.
@@ -80,6 +82,7 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
 		if err != nil {
 			logger.Warn("compilation cache unavailable; compiling in memory only", "dir", cacheDir, "err", err)
+			cacheDir = ""
 		} else {
 			cache = c
 		}
@@ -97,7 +100,7 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	if maxCalls == 0 {
 		maxCalls = DefaultMaxCalls()
 	}
-	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls)}
+	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls), compiling: make(chan struct{}, goruntime.GOMAXPROCS(0)), cacheDir: cacheDir}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
 	if err == nil {
 		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
@@ -143,18 +146,36 @@ func (r *Runtime) Usage() Usage {
 // Limits returns the runtime's default call limits.
 func (r *Runtime) Limits() Limits { return r.cfg.limits }
 
-// Load reads a .wasm file and compiles it. The manifest comes from the
-// module's wasmgate.manifest section or, when it has none, from
-// NAME.manifest.json beside NAME.wasm. Errors name the file.
+// Load reads a .wasm file and compiles it: Open, then Ready. Errors name
+// the file.
 func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
-	m, err := r.load(ctx, path)
+	m, err := r.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Ready(ctx); err != nil {
+		m.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return m, nil
+}
+
+// Open reads a .wasm file and checks what needs no compiling: its size and
+// structure, its manifest and its imports. It then compiles the module in
+// the background, a few modules at a time (as many as there are CPUs), and
+// returns at once: the module's manifest can be served while it compiles,
+// and calls wait for it (see Ready). The manifest comes from the module's
+// wasmgate.manifest section or, when it has none, from NAME.manifest.json
+// beside NAME.wasm. Errors name the file.
+func (r *Runtime) Open(ctx context.Context, path string) (*Module, error) {
+	m, err := r.open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return m, nil
 }
 
-func (r *Runtime) load(ctx context.Context, path string) (*Module, error) {
+func (r *Runtime) open(ctx context.Context, path string) (*Module, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -171,7 +192,12 @@ func (r *Runtime) load(ctx context.Context, path string) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Compile(ctx, path, wasm, manifest, source)
+	m, err := r.prepare(path, wasm, manifest, source)
+	if err != nil {
+		return nil, err
+	}
+	go m.compileBackground(context.WithoutCancel(ctx), wasm)
+	return m, nil
 }
 
 // findManifest returns the manifest bytes and where they came from.
@@ -194,9 +220,24 @@ func findManifest(path string, wasm []byte) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("read manifest: %w", serr)
 }
 
-// Compile validates and compiles a module from bytes. path names it in
-// errors and inspect output; manifestSource says where manifest came from.
+// Compile validates and compiles a module from bytes, and returns once it
+// is compiled. path names it in errors and inspect output; manifestSource
+// says where manifest came from.
 func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byte, manifestSource string) (*Module, error) {
+	m, err := r.prepare(path, wasm, manifest, manifestSource)
+	if err != nil {
+		return nil, err
+	}
+	m.compile(ctx, wasm)
+	if m.compileErr != nil {
+		return nil, m.compileErr
+	}
+	return m, nil
+}
+
+// prepare checks what needs no compiling and returns the module, not yet
+// compiled.
+func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource string) (*Module, error) {
 	man, err := abi.ParseManifest(manifest)
 	if err != nil {
 		return nil, fmt.Errorf("manifest (%s): %w", manifestSource, err)
@@ -215,6 +256,7 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 		manifestSource: manifestSource,
 		memMinPages:    info.MemoryMinPages,
 		sem:            make(chan struct{}, r.cfg.maxConcurrency),
+		ready:          make(chan struct{}),
 	}
 	for _, t := range man.ResourceTemplates {
 		tpl, err := uritemplate.New(t.URITemplate)
@@ -232,23 +274,57 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 	if err := r.checkImports(info.Imports); err != nil {
 		return nil, err
 	}
+	return m, nil
+}
 
+// compileBackground compiles m when a compile slot is free.
+func (m *Module) compileBackground(ctx context.Context, wasm []byte) {
+	m.rt.compiling <- struct{}{}
+	defer func() { <-m.rt.compiling }()
+	m.compile(ctx, wasm)
+	if m.compileErr != nil {
+		m.rt.logger.Warn("module failed to compile", "path", m.path, "module", m.Name(), "err", m.compileErr)
+	}
+}
+
+// compile compiles m, records the outcome and marks it ready. Every panic
+// is recovered: a module that breaks the compiler fails alone.
+func (m *Module) compile(ctx context.Context, wasm []byte) {
+	defer close(m.ready)
+	if err := m.compileChecked(ctx, wasm); err != nil {
+		m.compileErr = fmt.Errorf("load %s: %w", m.path, err)
+	}
+}
+
+func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
+	r := m.rt
+	began := time.Now()
 	code := wasm
 	if r.cfg.interrupt == InterruptInstrument {
-		if code, err = wasmbin.Instrument(wasm, yieldModule); err != nil {
-			return nil, fmt.Errorf("prepare module: %w", err)
+		var err error
+		if code, err = r.instrument(wasm, m.sha256); err != nil {
+			return fmt.Errorf("prepare module: %w", err)
 		}
 	}
-	began := time.Now()
 	cctx := experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0))
 	compiled, err := compileModule(cctx, r.wz, code)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
+		return fmt.Errorf("compile: %w", err)
+	}
+	if err := m.inspectCompiled(compiled); err != nil {
+		_ = compiled.Close(ctx)
+		return err
 	}
 	m.compiled = compiled
-	if err := r.checkFunctionImports(compiled); err != nil {
-		_ = compiled.Close(ctx)
-		return nil, err
+	r.logger.Debug("module compiled", "path", m.path, "module", m.Name(), "tools", len(m.manifest.Tools), "took", time.Since(began))
+	return nil
+}
+
+// inspectCompiled checks a compiled module's imports and exports against
+// what wasmgate provides and needs, and records its exports.
+func (m *Module) inspectCompiled(compiled wazero.CompiledModule) error {
+	if err := m.rt.checkFunctionImports(compiled); err != nil {
+		return err
 	}
 	for name, def := range compiled.ExportedFunctions() {
 		m.exports = append(m.exports, Export{Name: name, Kind: "func", Signature: signature(def)})
@@ -265,21 +341,17 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 	case hasInit && hasCall:
 		// A reactor (abi/ABI.md section 1): _initialize, then wasmgate_call.
 		if err := checkNoParams(exported, abi.ExportInitialize, abi.ExportCall); err != nil {
-			_ = compiled.Close(ctx)
-			return nil, err
+			return err
 		}
 		m.reactor = true
 	case hasStart:
 	default:
-		_ = compiled.Close(ctx)
-		return nil, errors.New("module does not export _start, nor _initialize and wasmgate_call: build it as a WASI command (for Go: GOOS=wasip1 GOARCH=wasm go build; for C: clang --target=wasm32-wasi) or as a reactor (Go: -buildmode=c-shared with //go:wasmexport wasmgate_call)")
+		return errors.New("module does not export _start, nor _initialize and wasmgate_call: build it as a WASI command (for Go: GOOS=wasip1 GOARCH=wasm go build; for C: clang --target=wasm32-wasi) or as a reactor (Go: -buildmode=c-shared with //go:wasmexport wasmgate_call)")
 	}
 	if _, ok := compiled.ExportedMemories()["memory"]; !ok {
-		_ = compiled.Close(ctx)
-		return nil, errors.New("module does not export its memory as \"memory\", which host functions need")
+		return errors.New("module does not export its memory as \"memory\", which host functions need")
 	}
-	r.logger.Debug("module compiled", "path", path, "module", man.Name, "tools", len(man.Tools), "took", time.Since(began))
-	return m, nil
+	return nil
 }
 
 // checkNoParams checks that each named export is a function () -> ().
@@ -378,4 +450,47 @@ func sigString(params, results []api.ValueType) string {
 		return strings.Join(s, ", ")
 	}
 	return fmt.Sprintf("(%s) -> (%s)", names(params), names(results))
+}
+
+// instrument returns wasm instrumented, from the cache directory when an
+// earlier load left it there: instrumenting a large module takes longer
+// than reading it. sum is wasm's hex SHA-256. A cache that cannot be read
+// or written is skipped.
+func (r *Runtime) instrument(wasm []byte, sum string) ([]byte, error) {
+	var path string
+	if r.cacheDir != "" {
+		path = filepath.Join(r.cacheDir, "instrumented", fmt.Sprintf("%s-v%d.wasm", sum, wasmbin.InstrumentVersion))
+		if b, err := os.ReadFile(path); err == nil && wasmbin.IsInstrumented(b, yieldModule) {
+			return b, nil
+		}
+	}
+	code, err := wasmbin.Instrument(wasm, yieldModule)
+	if err != nil || path == "" {
+		return code, err
+	}
+	if err := writeAtomic(path, code); err != nil {
+		r.logger.Debug("instrumented module not cached", "path", path, "err", err)
+	}
+	return code, nil
+}
+
+// writeAtomic writes b to path through a temporary file, so that a reader
+// never sees half of it.
+func writeAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

@@ -27,6 +27,35 @@ const (
 	FuncTableGrow = "table_grow"
 )
 
+// InstrumentVersion changes whenever Instrument's output for the same input
+// does, so that caches of instrumented modules are keyed by it.
+const InstrumentVersion = 2
+
+// IsInstrumented reports whether wasm parses as a module that imports
+// hostModule.FuncYield, as Instrument's output does: a cheap check of a
+// cached copy, not a validation.
+func IsInstrumented(wasm []byte, hostModule string) bool {
+	sections, err := Parse(wasm)
+	if err != nil {
+		return false
+	}
+	for _, s := range sections {
+		if s.ID != SectionImport {
+			continue
+		}
+		imports, err := readImports(s.Payload)
+		if err != nil {
+			return false
+		}
+		for _, im := range imports {
+			if im.Module == hostModule && im.Name == FuncYield {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Fuel charged for bulk instructions, which do work in proportion to an
 // operand rather than per instruction: one unit per 2^MemoryFuelShift bytes
 // of memory.fill/copy/init and per 2^TableFuelShift elements of
