@@ -181,3 +181,17 @@ func procStatus(t *testing.T, key string) int64 {
 	t.Skipf("no %s in /proc/self/status", key)
 	return 0
 }
+
+// resultText is the text of a result's text items.
+func resultText(res *mcp.CallToolResult) string {
+	if res == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
