@@ -77,7 +77,8 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		// not an object); the checks above rule that out.
 		return errorResult(err.Error()), nil
 	}
-	t.logCall(out, dropped)
+	// The audit record first: if logging fails (a closed stderr), the
+	// record is already written.
 	if t.reg.opts.OnCall != nil {
 		session := ""
 		if req.Session != nil {
@@ -85,6 +86,7 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		}
 		t.reg.opts.OnCall(ctx, session, t.info, out)
 	}
+	t.logCall(out, dropped)
 	if out.Err != nil && out.Err.Kind == runtime.KindInputRequired && ask.replay != nil {
 		ir, err := ask.replay.inputRequired()
 		if je := (*jsonrpc.Error)(nil); errors.As(err, &je) {

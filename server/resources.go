@@ -194,7 +194,6 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer,
 	if err != nil {
 		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
 	}
-	sv.reg.logRequest(sv.mod, method, name, out, dropped)
 	if sv.reg.opts.OnRequest != nil {
 		id := ""
 		if session != nil {
@@ -202,6 +201,7 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer,
 		}
 		sv.reg.opts.OnRequest(ctx, id, Request{Method: method, Name: name, Module: sv.mod}, out)
 	}
+	sv.reg.logRequest(sv.mod, method, name, out, dropped)
 	switch {
 	case out.GuestError != nil:
 		return nil, nil, &jsonrpc.Error{Code: out.GuestError.Code, Message: out.GuestError.Message}

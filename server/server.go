@@ -140,7 +140,7 @@ type Options struct {
 	// OnCall, if not nil, is called after each call that ran a guest, with
 	// the ID of the client's session ("" on transports without one) and
 	// what the call did: for an audit log, for instance. It runs before
-	// the result is sent, so it should be quick.
+	// the call is logged and its result sent, so it should be quick.
 	OnCall func(ctx context.Context, session string, t Tool, out *runtime.Outcome)
 }
 

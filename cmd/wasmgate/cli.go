@@ -56,6 +56,13 @@ func commands() []command {
 
 // run is the whole command line program; main only calls it.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A client that closes wasmgate's stdout or stderr (at its shutdown,
+	// say) must not kill it: unless SIGPIPE is notified, a write to a
+	// closed pipe on fd 1 or 2 ends a Go program (see os/signal). With it,
+	// such a write just fails with EPIPE.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		usage(e.stderr)
