@@ -47,6 +47,9 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 
 	ctx, release, detach := t.reg.calls.trackDetachable(ctx, req.Extra)
 	defer release()
+	if req.Session != nil {
+		defer t.reg.running.start(req.Session.ID())()
+	}
 	if d := t.reg.opts.PollAfter; d > 0 && req.Extra != nil && req.Extra.CloseSSEStream != nil {
 		// A long call gives its HTTP stream back: the client reconnects
 		// after d and gets the result from the event store (SEP-1699).

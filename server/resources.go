@@ -188,6 +188,9 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer,
 	}
 	ctx, release := sv.reg.calls.track(ctx, extra)
 	defer release()
+	if session != nil {
+		defer sv.reg.running.start(session.ID())()
+	}
 	ev := newEvents(ctx, sv.reg.server, session, progressToken(meta), sv.mod.Name())
 	out, err = run(ctx, runtime.Call{Meta: meta, Limits: sv.limits, Events: ask.events(ev), Grant: sv.grant, Client: ask, ClientInfo: pr.info()})
 	dropped := ev.finish()

@@ -183,6 +183,7 @@ type Registry struct {
 	opts      Options
 	stderrLog int
 	calls     *tracker
+	running   runningCalls
 	sealer    *sealer
 
 	resources       map[string]*served // fixed resources by URI

@@ -1,10 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,10 +10,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,6 +41,7 @@ type serveFlags struct {
 	pollAfter time.Duration
 	perModule int
 	tokenFile string
+	http      httpFlags
 	limits    limitFlags
 	grants    grantFlags
 	auditFile string
@@ -56,7 +55,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.stateless, "stateless", false, "with --http: stateless streamable HTTP, no sessions; each request stands alone (default false)")
 	fs.IntVar(&f.perModule, "concurrency", 0, fmt.Sprintf("how many calls of one module may run at once; more wait for a free slot (default %d)", runtime.DefaultMaxConcurrency))
 	fs.DurationVar(&f.pollAfter, "poll-after", 0, "with --http, sessions: a tool call that runs longer than `duration` gives its HTTP stream back and the client picks the result up when it reconnects (SEP-1699), for proxies that cut long responses (default: streams stay open)")
-	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE` (default: no authentication)")
+	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE`; /healthz then shows only its status without it (default: no authentication)")
+	f.http.register(fs)
 	f.limits.register(fs)
 	f.grants.register(fs)
 	fs.StringVar(&f.auditFile, "audit", "", "append one JSON line per call to `FILE` (default: no audit log)")
@@ -70,8 +70,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		e.errorf("serve needs at least one .wasm file or directory; see 'wasmgate serve -h'")
 		return exitUsage
 	}
-	if f.addr == "" && (f.stateless || f.tokenFile != "" || f.pollAfter != 0) {
-		e.errorf("serve: --stateless, --poll-after and --auth-token-file need --http ADDR")
+	if f.addr == "" && (f.stateless || f.tokenFile != "" || f.pollAfter != 0 || f.http.set(fs)) {
+		e.errorf("serve: --stateless, --poll-after, --auth-token-file and the HTTP limits need --http ADDR")
+		return exitUsage
+	}
+	if err := f.http.check(f.pollAfter); err != nil {
+		e.errorf("serve: %v", err)
 		return exitUsage
 	}
 	if f.perModule == 0 {
@@ -390,40 +394,27 @@ func serveHTTP(ctx context.Context, e *env, srv *mcp.Server, reg *server.Registr
 		e.errorf("serve: %v", err)
 		return exitUsage
 	}
-	get := func(*http.Request) *mcp.Server { return srv }
-	var sdkLogger *slog.Logger
+	hopts := &server.HTTPOptions{
+		Stateless:      f.stateless,
+		Token:          token,
+		AllowedOrigins: append(listenOrigins(f.addr, ln.Addr()), f.http.origins...),
+		MaxRequestBody: maxRequestBody,
+		ReadTimeout:    f.http.readTimeout,
+		IdleTimeout:    f.http.idleTimeout,
+		MaxHeaderBytes: int(f.http.maxHeader),
+		SessionTimeout: f.http.sessionTimeout,
+		MaxSessions:    f.http.maxSessions,
+		Health:         map[string]any{"version": versionNumber()},
+		Logger:         logger,
+	}
 	if f.verbose {
-		sdkLogger = logger
+		hopts.TransportLogger = logger
 	}
-	hopts := mcp.StreamableHTTPOptions{
-		Stateless:                    true,
-		MaxRequestBodyBytes:          maxRequestBody,
-		PropagateRequestCancellation: true,
-		Logger:                       sdkLogger,
-	}
-	// Requests of MCP 2026-07-28 and later are stateless by design; earlier
-	// clients get sessions (which sampling and elicitation need), unless
-	// --stateless, and their streams can be resumed from an event store.
-	var streamable http.Handler = mcp.NewStreamableHTTPHandler(get, &hopts)
-	if !f.stateless {
-		sessions := hopts
-		sessions.Stateless = false
-		sessions.EventStore = mcp.NewMemoryEventStore(nil)
-		streamable = server.ByRevision(mcp.NewStreamableHTTPHandler(get, &sessions), streamable)
-	}
-	sse := mcp.NewSSEHandler(get, &mcp.SSEOptions{MaxRequestBodyBytes: maxRequestBody})
-	protect := func(h http.Handler) http.Handler { return h }
-	if token != "" {
-		protect = func(h http.Handler) http.Handler { return requireBearer(token, h) }
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", protect(reg.CancelOnDisconnect(streamable)))
-	mux.Handle("/sse", protect(sse))
-	mux.HandleFunc("/healthz", healthz(reg))
-	hs := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	hs, err := server.NewHTTPServer(srv, reg, hopts)
+	if err != nil {
+		ln.Close()
+		e.errorf("serve: --allow-origin: %v", err)
+		return exitUsage
 	}
 
 	base := "http://" + displayAddr(ln.Addr())
@@ -440,14 +431,70 @@ func serveHTTP(ctx context.Context, e *env, srv *mcp.Server, reg *server.Registr
 	fmt.Fprintf(e.stderr, "shutting down: letting running calls finish (at most %s)\n", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	// Ending the sessions ends their open streams, so Shutdown can finish.
-	for ss := range srv.Sessions() {
-		go ss.Close()
-	}
-	if err := hs.Shutdown(sctx); err != nil {
-		hs.Close()
-	}
+	hs.Shutdown(sctx)
 	return exitOK
+}
+
+// listenOrigins are the origins of the host name serve listens on, when it
+// is a name: browsers on the server's own address are allowed, and the
+// HTTP server sees only the IP address.
+func listenOrigins(addr string, ln net.Addr) []string {
+	host, _, err := net.SplitHostPort(addr)
+	tcp, ok := ln.(*net.TCPAddr)
+	if err != nil || !ok || host == "" || net.ParseIP(host) != nil {
+		return nil
+	}
+	hp := net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+	return []string{"http://" + hp, "https://" + hp}
+}
+
+// httpFlags are the limits of serve --http.
+type httpFlags struct {
+	readTimeout    time.Duration
+	idleTimeout    time.Duration
+	sessionTimeout time.Duration
+	maxSessions    int
+	maxHeader      sizeFlag
+	origins        listFlag
+}
+
+func (h *httpFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&h.readTimeout, "read-timeout", 0, fmt.Sprintf("with --http: how long a client may take to send a request, header and body; a slower one is cut off, while responses and streams may last longer (default %s; the header alone within %s)", server.DefaultReadTimeout, server.DefaultReadHeaderTimeout))
+	fs.DurationVar(&h.idleTimeout, "idle-timeout", 0, fmt.Sprintf("with --http: how long a keep-alive connection may wait for its next request (default %s)", server.DefaultIdleTimeout))
+	fs.DurationVar(&h.sessionTimeout, "session-timeout", 0, fmt.Sprintf("with --http: close a session after `duration` without a request, open stream or running call; its client then starts a new one (default %s)", server.DefaultSessionTimeout))
+	fs.IntVar(&h.maxSessions, "max-sessions", 0, fmt.Sprintf("with --http: how many sessions (streamable and SSE) may be open at once; a request for one more gets 503 (default %d)", server.DefaultMaxSessions))
+	fs.Var(&h.maxHeader, "max-header-size", fmt.Sprintf("with --http: `size` of a request's header (default %s)", abi.Size(server.DefaultMaxHeaderBytes)))
+	fs.Var(&h.origins, "allow-origin", "with --http: also serve requests whose Origin header is `ORIGIN` (scheme://host[:port]), such as a reverse proxy's public address; others from browsers get 403; repeatable (default: only localhost, loopback addresses and the address listened on)")
+}
+
+// set reports whether any of the flags was given.
+func (h *httpFlags) set(fs *flag.FlagSet) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "read-timeout", "idle-timeout", "session-timeout", "max-sessions", "max-header-size", "allow-origin":
+			given = true
+		}
+	})
+	return given
+}
+
+func (h *httpFlags) check(pollAfter time.Duration) error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read-timeout", h.readTimeout}, {"idle-timeout", h.idleTimeout}, {"session-timeout", h.sessionTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s must be positive, got %s", d.name, d.v)
+		}
+	}
+	if h.maxSessions < 0 {
+		return fmt.Errorf("--max-sessions must be at least 1, got %d", h.maxSessions)
+	}
+	if session := cmp.Or(h.sessionTimeout, server.DefaultSessionTimeout); pollAfter > 0 && session <= pollAfter {
+		return fmt.Errorf("--session-timeout (%s) must be longer than --poll-after (%s): the client comes back for its result after that long", session, pollAfter)
+	}
+	return nil
 }
 
 // displayAddr is the address clients should use: a wildcard listen address
@@ -483,39 +530,4 @@ func printHTTP(w io.Writer, base string, f *serveFlags, auth bool, addr net.Addr
 	fmt.Fprintf(w, "  Claude Code     claude mcp add --transport http wasmgate %s/mcp%s\n", base, header)
 	fmt.Fprintf(w, "  MCP Inspector   npx @modelcontextprotocol/inspector   (transport Streamable HTTP, URL %s/mcp)\n", base)
 	fmt.Fprintf(w, "  curl            see docs/clients.md\n")
-}
-
-// requireBearer lets a request through only with "Authorization: Bearer
-// <token>". The comparison is in constant time, on digests so that the
-// token's length does not show either.
-func requireBearer(token string, next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(cred)))
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="wasmgate"`)
-			http.Error(w, "unauthorized: send the header Authorization: Bearer <token>", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// healthz answers 200 with what is served.
-func healthz(reg *server.Registry) http.HandlerFunc {
-	modules := map[string]bool{}
-	for _, t := range reg.Tools() {
-		modules[t.Module.Name()] = true
-	}
-	body, _ := json.Marshal(map[string]any{
-		"status":  "ok",
-		"version": versionNumber(),
-		"modules": len(modules),
-		"tools":   len(reg.Tools()),
-	})
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(append(body, '\n'))
-	}
 }

@@ -180,7 +180,7 @@ func TestServeHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	help := errb.String()
-	for _, flag := range []string{"-http ADDR", "-stateless", "-auth-token-file FILE", "-timeout duration", "-memory size", "-output size", "-v", "-policy FILE", "-audit FILE", "-allow-net", "-mount", "-env"} {
+	for _, flag := range []string{"-http ADDR", "-stateless", "-auth-token-file FILE", "-read-timeout duration", "-idle-timeout duration", "-session-timeout duration", "-max-sessions int", "-max-header-size size", "-allow-origin ORIGIN", "-timeout duration", "-memory size", "-output size", "-v", "-policy FILE", "-audit FILE", "-allow-net", "-mount", "-env"} {
 		if !strings.Contains(help, "  "+flag) {
 			t.Errorf("help does not list %s:\n%s", flag, help)
 		}
@@ -209,7 +209,11 @@ func TestServeUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no path", []string{"serve"}, "serve needs at least one .wasm file or directory"},
-		{"stateless without http", []string{"serve", "--stateless", serveGuests}, "--stateless, --poll-after and --auth-token-file need --http ADDR"},
+		{"stateless without http", []string{"serve", "--stateless", serveGuests}, "--stateless, --poll-after, --auth-token-file and the HTTP limits need --http ADDR"},
+		{"http limit without http", []string{"serve", "--max-sessions", "5", serveGuests}, "the HTTP limits need --http ADDR"},
+		{"negative read timeout", []string{"serve", "--http", "127.0.0.1:0", "--read-timeout", "-1s", serveGuests}, "--read-timeout must be positive"},
+		{"session timeout within poll-after", []string{"serve", "--http", "127.0.0.1:0", "--poll-after", "1m", "--session-timeout", "30s", serveGuests}, "--session-timeout (30s) must be longer than --poll-after (1m0s)"},
+		{"bad origin", []string{"serve", "--http", "127.0.0.1:0", "--allow-origin", "app.example.com", serveGuests + "/c/hash"}, `allowed origin "app.example.com" is not an origin`},
 		{"concurrency below one", []string{"serve", "--concurrency", "-1", serveGuests}, "--concurrency must be at least 1, got -1"},
 		{"poll-after stateless", []string{"serve", "--http", "127.0.0.1:0", "--stateless", "--poll-after", "1s", serveGuests}, "--poll-after needs a positive duration and sessions"},
 		{"empty token", []string{"serve", "--http", "127.0.0.1:0", "--auth-token-file", empty, serveGuests}, "is empty"},
@@ -456,19 +460,31 @@ func TestServeHTTP(t *testing.T) {
 	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
 	base := serveInProcess(t, "--http", "127.0.0.1:0", "--auth-token-file", tokenFile, "--audit", auditFile, serveGuests+"/c/hash", serveGuests+"/wat/echo")
 
-	t.Run("healthz needs no token", func(t *testing.T) {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var h struct {
-			Status         string
-			Modules, Tools int
-		}
-		json.NewDecoder(resp.Body).Decode(&h)
-		if resp.StatusCode != 200 || h.Status != "ok" || h.Modules != 2 || h.Tools != 4 {
-			t.Errorf("healthz: %s %+v", resp.Status, h)
+	t.Run("healthz", func(t *testing.T) {
+		for _, auth := range []string{"", "Bearer wrong", "Bearer s3cret-token"} {
+			req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var h struct {
+				Status, Version          string
+				Modules, Tools, Sessions *int
+			}
+			json.Unmarshal(body, &h)
+			switch {
+			case resp.StatusCode != 200 || h.Status != "ok":
+				t.Errorf("healthz with %q: %s %s", auth, resp.Status, body)
+			case auth != "Bearer s3cret-token" && string(body) != `{"status":"ok"}`+"\n":
+				t.Errorf("healthz without the token shows more than its status: %s", body)
+			case auth == "Bearer s3cret-token" && (h.Modules == nil || *h.Modules != 2 || *h.Tools != 4 || h.Sessions == nil || h.Version == ""):
+				t.Errorf("healthz with the token: %s", body)
+			}
 		}
 	})
 	t.Run("token required", func(t *testing.T) {
