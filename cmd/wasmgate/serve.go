@@ -40,6 +40,7 @@ type serveFlags struct {
 	stateless bool
 	pollAfter time.Duration
 	perModule int
+	budget    budgetFlags
 	tokenFile string
 	http      httpFlags
 	limits    limitFlags
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.tokenFile, "auth-token-file", "", "with --http: require \"Authorization: Bearer TOKEN\" on /mcp and /sse, TOKEN read from `FILE`; /healthz then shows only its status without it (default: no authentication)")
 	f.http.register(fs)
 	f.limits.register(fs)
+	f.budget.register(fs)
 	f.grants.register(fs)
 	fs.StringVar(&f.auditFile, "audit", "", "append one JSON line per call to `FILE` (default: no audit log)")
 	fs.BoolVar(&f.verbose, "v", false, "log every call and the MCP SDK's activity to stderr (default false)")
@@ -85,6 +87,11 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		e.errorf("serve: --concurrency must be at least 1, got %d", f.perModule)
 		return exitUsage
 	}
+	if err := f.budget.check(); err != nil {
+		e.errorf("serve: %v", err)
+		return exitUsage
+	}
+	setMemoryLimit(f.budget.budget())
 	if f.pollAfter < 0 || f.pollAfter != 0 && f.stateless {
 		e.errorf("serve: --poll-after needs a positive duration and sessions (not --stateless)")
 		return exitUsage
@@ -119,7 +126,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	defer caps.Close()
-	rt, err := runtime.New(ctx, caps.configure(runtime.NewConfig().WithLogger(logger).WithMaxConcurrency(f.perModule)))
+	rt, err := runtime.New(ctx, caps.configure(f.budget.configure(runtime.NewConfig().WithLogger(logger).WithMaxConcurrency(f.perModule))))
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage
