@@ -74,6 +74,12 @@ type IDArgs struct {
 
 const prefix = "note/"
 
+// readsStore annotates the tools that only read the store. They claim no
+// readOnlyHint: a tool granted key-value storage could write, so wasmgate
+// serves readOnlyHint false for it whatever the manifest says (and warns
+// when the manifest says otherwise).
+var readsStore = sdk.Annotations(sdk.ToolAnnotations{IdempotentHint: sdk.Bool(true), OpenWorldHint: sdk.Bool(false)})
+
 func key(id int) string { return prefix + strconv.Itoa(id) }
 
 func load(id int) (Note, error) {
@@ -250,11 +256,11 @@ func init() {
 
 	sdk.Tool("list_notes", func(ctx context.Context, a ListArgs) (Listing, error) {
 		return list(a.Query)
-	}, sdk.Title("List Notes"), sdk.Description("List the stored notes (ID and title), optionally only those containing a text."), sdk.ReadOnly())
+	}, sdk.Title("List Notes"), sdk.Description("List the stored notes (ID and title), optionally only those containing a text."), readsStore)
 
 	sdk.Tool("get_note", func(ctx context.Context, a IDArgs) (Note, error) {
 		return load(a.ID)
-	}, sdk.Title("Get Note"), sdk.Description("Read one note by its ID."), sdk.ReadOnly())
+	}, sdk.Title("Get Note"), sdk.Description("Read one note by its ID."), readsStore)
 
 	sdk.Tool("delete_note", func(ctx context.Context, a IDArgs) (string, error) {
 		if _, err := load(a.ID); err != nil {
