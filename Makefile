@@ -70,12 +70,14 @@ fuzz:
 .PHONY: test-node bench-mcp conformance
 
 # The example tools: every directory of guests/ but the build output, the
-# test modules and the conformance suite's modules.
-EXAMPLES := $(filter-out guests/build/ guests/testdata/ guests/conformance/,$(sort $(wildcard guests/*/)))
+# test modules, the conformance suite's modules and the demo's grants.
+EXAMPLES := $(filter-out guests/build/ guests/testdata/ guests/conformance/ guests/demo/,$(sort $(wildcard guests/*/)))
 
-## run: build wasmgate and serve the example tools over HTTP at $(ADDR) (make run ADDR=127.0.0.1:9000)
+## run: build wasmgate and serve the example tools over HTTP at $(ADDR) with the grants of guests/demo/policy.yaml, their storage in a temporary directory removed on exit (make run ADDR=127.0.0.1:9000)
 run: build
-	$(BIN) serve --http $(ADDR) $(EXAMPLES)
+	@state=$$(mktemp -d "$${TMPDIR:-/tmp}/wasmgate-demo.XXXXXX") && trap 'rm -rf "$$state"' EXIT INT TERM && \
+	echo "$(BIN) serve --http $(ADDR) --policy guests/demo/policy.yaml --state-dir $$state $(EXAMPLES)" && \
+	$(BIN) serve --http $(ADDR) --policy guests/demo/policy.yaml --state-dir "$$state" $(EXAMPLES)
 
 ## test-node: install the MCP TypeScript SDK into test/node (npm ci) and check wasmgate serve with it
 test-node:
