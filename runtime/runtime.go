@@ -9,6 +9,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -100,7 +101,7 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	if maxCalls == 0 {
 		maxCalls = DefaultMaxCalls()
 	}
-	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls), compiling: make(chan struct{}, goruntime.GOMAXPROCS(0)), cacheDir: cacheDir}
+	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls), compiling: make(chan struct{}, compileSlots()), cacheDir: cacheDir}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
 	if err == nil {
 		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
@@ -162,7 +163,7 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 
 // Open reads a .wasm file and checks what needs no compiling: its size and
 // structure, its manifest and its imports. It then compiles the module in
-// the background, a few modules at a time (as many as there are CPUs), and
+// the background, a few modules at a time (one per CPU but one), and
 // returns at once: the module's manifest can be served while it compiles,
 // and calls wait for it (see Ready). The manifest comes from the module's
 // wasmgate.manifest section or, when it has none, from NAME.manifest.json
@@ -181,10 +182,18 @@ func (r *Runtime) open(ctx context.Context, path string) (*Module, error) {
 		return nil, err
 	}
 	defer f.Close()
-	wasm, err := io.ReadAll(io.LimitReader(f, MaxModuleSize+1))
-	if err != nil {
+	// Read into a buffer of the file's size (a module is megabytes:
+	// growing a buffer as io.ReadAll does costs more than reading), and
+	// never past the limit whatever the size said.
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		size = min(fi.Size(), MaxModuleSize) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxModuleSize+1)); err != nil {
 		return nil, err
 	}
+	wasm := buf.Bytes()
 	if len(wasm) > MaxModuleSize {
 		return nil, fmt.Errorf("module is larger than %s", abi.Size(MaxModuleSize))
 	}
@@ -277,14 +286,16 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 	return m, nil
 }
 
+// compileSlots is how many CPUs compiling may keep busy: all but one, so
+// that a server compiling its modules in the background still answers at
+// once.
+func compileSlots() int { return max(1, goruntime.GOMAXPROCS(0)-1) }
+
 // compileBackground compiles m when a compile slot is free.
 func (m *Module) compileBackground(ctx context.Context, wasm []byte) {
 	m.rt.compiling <- struct{}{}
 	defer func() { <-m.rt.compiling }()
 	m.compile(ctx, wasm)
-	if m.compileErr != nil {
-		m.rt.logger.Warn("module failed to compile", "path", m.path, "module", m.Name(), "err", m.compileErr)
-	}
 }
 
 // compile compiles m, records the outcome and marks it ready. Every panic
@@ -306,7 +317,7 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 			return fmt.Errorf("prepare module: %w", err)
 		}
 	}
-	cctx := experimental.WithCompilationWorkers(ctx, goruntime.GOMAXPROCS(0))
+	cctx := experimental.WithCompilationWorkers(ctx, compileSlots())
 	compiled, err := compileModule(cctx, r.wz, code)
 	if err != nil {
 		return fmt.Errorf("compile: %w", err)

@@ -375,7 +375,7 @@ type Prompt struct {
 // module in the order the modules were given.
 func (r *Registry) Resources() []Resource {
 	var out []Resource
-	for _, m := range r.modules {
+	for _, m := range r.Modules() {
 		for _, res := range m.Manifest().Resources {
 			if sv, ok := r.resources[res.URI]; ok && sv.mod == m {
 				out = append(out, Resource{URI: res.URI, Module: m})
@@ -394,7 +394,7 @@ func (r *Registry) Resources() []Resource {
 // modules were given.
 func (r *Registry) Prompts() []Prompt {
 	var out []Prompt
-	for _, m := range r.modules {
+	for _, m := range r.Modules() {
 		for _, pr := range m.Manifest().Prompts {
 			if p, ok := r.promptsByModule[m][pr.Name]; ok {
 				out = append(out, Prompt{Name: p.name, Module: m, Manifest: p.man})

@@ -83,6 +83,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -175,7 +176,10 @@ type Tool struct {
 // Registry is what Add registered on one server: the tools, the warnings
 // about renamed tools, and the calls in flight (see CancelOnDisconnect).
 type Registry struct {
-	server    *mcp.Server
+	server *mcp.Server
+	// mu guards tools and modules, which Withdraw changes while requests
+	// are served.
+	mu        sync.RWMutex
 	tools     []Tool
 	modules   []*runtime.Module
 	warnings  []string
@@ -194,10 +198,56 @@ type Registry struct {
 
 // Tools lists the tools served, module by module in the order the modules
 // were given, each module's tools in manifest order.
-func (r *Registry) Tools() []Tool { return slices.Clone(r.tools) }
+func (r *Registry) Tools() []Tool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.tools)
+}
 
-// Modules lists the modules served (those not refused), in the order given.
-func (r *Registry) Modules() []*runtime.Module { return slices.Clone(r.modules) }
+// Modules lists the modules served (those not refused or withdrawn), in the
+// order given.
+func (r *Registry) Modules() []*runtime.Module {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.modules)
+}
+
+// Withdraw stops serving m: its tools, resources, resource templates and
+// prompts are removed from the server, which tells clients that their
+// lists changed. Calls already running finish. Names given to other
+// modules' items when m's collided with them stay as they are, so that
+// clients' names do not change under them.
+func (r *Registry) Withdraw(m *runtime.Module) {
+	r.mu.Lock()
+	var tools []string
+	r.tools = slices.DeleteFunc(r.tools, func(t Tool) bool {
+		if t.Module == m {
+			tools = append(tools, t.Name)
+		}
+		return t.Module == m
+	})
+	r.modules = slices.DeleteFunc(r.modules, func(x *runtime.Module) bool { return x == m })
+	r.mu.Unlock()
+
+	var uris, templates, prompts []string
+	for _, res := range m.Manifest().Resources {
+		if sv, ok := r.resources[res.URI]; ok && sv.mod == m {
+			uris = append(uris, res.URI)
+		}
+	}
+	for _, t := range r.templates {
+		if t.srv.mod == m {
+			templates = append(templates, t.man.URITemplate)
+		}
+	}
+	for _, p := range r.promptsByModule[m] {
+		prompts = append(prompts, p.name)
+	}
+	r.server.RemoveTools(tools...)
+	r.server.RemoveResources(uris...)
+	r.server.RemoveResourceTemplates(templates...)
+	r.server.RemovePrompts(prompts...)
+}
 
 // Warnings lists what was served differently from its manifest: each tool
 // name declared by several modules and the names it is served under.

@@ -186,6 +186,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	printServed(e.stderr, reg, ceiling, grants)
+	withdrawBroken(ctx, logger, reg, mods)
 
 	if f.addr == "" {
 		return serveStdio(ctx, e, srv)
@@ -284,7 +285,22 @@ func modulePaths(args []string) (paths []string, problems []error) {
 	return paths, problems
 }
 
-// loadModules loads every module it can, reporting the others.
+// withdrawBroken waits, in the background, for each module to finish
+// compiling, and withdraws the ones that fail from reg: their manifests were
+// served at once, before compiling, so that clients need not wait.
+func withdrawBroken(ctx context.Context, logger *slog.Logger, reg *server.Registry, mods []*runtime.Module) {
+	for _, m := range mods {
+		go func() {
+			if err := m.Ready(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("module withdrawn: it failed to compile, so its tools, resources and prompts are no longer served", "module", m.Name(), "err", err)
+				reg.Withdraw(m)
+			}
+		}()
+	}
+}
+
+// loadModules opens every module it can, reporting the others. Modules
+// compile in the background (runtime.Open).
 func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string) []*runtime.Module {
 	paths, problems := modulePaths(args)
 	for _, err := range problems {
@@ -292,7 +308,7 @@ func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string
 	}
 	var mods []*runtime.Module
 	for _, p := range paths {
-		m, err := rt.Load(ctx, p)
+		m, err := rt.Open(ctx, p)
 		if err != nil {
 			e.errorf("%v; not served", err)
 			printFieldErrors(e, err)
