@@ -50,6 +50,7 @@ runtime-testdata:
 ## bench: run the benchmarks recorded in BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./runtime/ | tee bench.out
+	$(GO) test -run '^$$' -bench '^BenchmarkServeStartup$$' -benchtime 5x -count 3 ./cmd/wasmgate/ | tee -a bench.out
 
 clean:
 	rm -rf bin bench.out

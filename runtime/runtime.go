@@ -185,11 +185,12 @@ func (r *Runtime) open(ctx context.Context, path string) (*Module, error) {
 	// Read into a buffer of the file's size (a module is megabytes:
 	// growing a buffer as io.ReadAll does costs more than reading), and
 	// never past the limit whatever the size said.
-	size := int64(512)
+	size := int64(0)
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		size = min(fi.Size(), MaxModuleSize) + 1
+		size = min(fi.Size(), MaxModuleSize)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+	// ReadFrom grows the buffer unless MinRead bytes are free.
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead+1))
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxModuleSize+1)); err != nil {
 		return nil, err
 	}

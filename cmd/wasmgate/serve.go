@@ -41,6 +41,7 @@ type serveFlags struct {
 	pollAfter time.Duration
 	perModule int
 	budget    budgetFlags
+	cache     cacheFlag
 	tokenFile string
 	http      httpFlags
 	limits    limitFlags
@@ -60,6 +61,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	f.http.register(fs)
 	f.limits.register(fs)
 	f.budget.register(fs)
+	f.cache.register(fs)
 	f.grants.register(fs)
 	fs.StringVar(&f.auditFile, "audit", "", "append one JSON line per call to `FILE` (default: no audit log)")
 	fs.BoolVar(&f.verbose, "v", false, "log every call and the MCP SDK's activity to stderr (default false)")
@@ -126,7 +128,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	defer caps.Close()
-	rt, err := runtime.New(ctx, caps.configure(f.budget.configure(runtime.NewConfig().WithLogger(logger).WithMaxConcurrency(f.perModule))))
+	rt, err := runtime.New(ctx, caps.configure(f.cache.configure(f.budget.configure(runtime.NewConfig().WithLogger(logger).WithMaxConcurrency(f.perModule)))))
 	if err != nil {
 		e.errorf("serve: %v", err)
 		return exitUsage
