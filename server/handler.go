@@ -1,19 +1,18 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -110,44 +109,11 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 // applying its defaults. It returns the arguments to pass to the guest, or
 // a message for the caller saying which field is wrong.
 func (t *tool) arguments(raw json.RawMessage) (json.RawMessage, string) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		raw = json.RawMessage("{}")
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, "invalid arguments: not valid JSON: " + err.Error()
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return nil, fmt.Sprintf("invalid arguments: must be a JSON object, got %s", jsonKind(v))
-	}
-	if t.defaults {
-		if err := t.in.ApplyDefaults(&v); err != nil {
-			return nil, "invalid arguments: " + clip(err.Error())
-		}
-	}
-	if err := t.in.Validate(&v); err != nil {
-		msg := describe(err, t.in.Schema().Properties)
-		// The validator stops at the first problem; a misspelt name is
-		// both unknown and missing, so say both.
-		obj := v.(map[string]any)
-		for _, name := range t.in.Schema().Required {
-			if _, ok := obj[name]; !ok && !strings.Contains(msg, strconv.Quote(name)+": missing") {
-				msg += "; " + strconv.Quote(name) + ": missing (required)"
-			}
-		}
-		return nil, "invalid arguments: " + msg
-	}
-	if !t.defaults {
-		return raw, ""
-	}
-	// The guest gets the client's own bytes for every value the client sent
-	// (numbers beyond float64 precision included) plus the defaults.
-	merged, err := withDefaults(raw, v)
+	args, err := t.in.Arguments(raw)
 	if err != nil {
-		return nil, "invalid arguments: " + err.Error()
+		return nil, err.Error()
 	}
-	return merged, ""
+	return args, ""
 }
 
 // checkResult applies the output schema to a successful result and adds a
@@ -172,7 +138,7 @@ func (t *tool) checkResult(res *mcp.CallToolResult) *mcp.CallToolResult {
 			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that is not JSON: %v", t.mod.Name(), t.man.Name, err))
 		}
 		if err := t.out.Validate(&v); err != nil {
-			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that does not match its outputSchema: %s", t.mod.Name(), t.man.Name, describe(err, t.out.Schema().Properties)))
+			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that does not match its outputSchema: %s", t.mod.Name(), t.man.Name, abi.DescribeSchemaError(err, t.out)))
 		}
 	}
 	for _, c := range res.Content {

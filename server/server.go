@@ -348,17 +348,16 @@ func moduleVersion() string {
 
 // tool is one served tool with everything its calls need, prepared once.
 type tool struct {
-	reg      *Registry
-	info     Tool
-	name     string // served name
-	mod      *runtime.Module
-	man      *abi.Tool
-	limits   runtime.Limits
-	grant    *runtime.Grant
-	in       *jsonschema.Resolved
-	defaults bool // the input schema declares a default somewhere
-	out      *jsonschema.Resolved
-	def      *mcp.Tool
+	reg    *Registry
+	info   Tool
+	name   string // served name
+	mod    *runtime.Module
+	man    *abi.Tool
+	limits runtime.Limits
+	grant  *runtime.Grant
+	in     *abi.InputSchema
+	out    *jsonschema.Resolved
+	def    *mcp.Tool
 }
 
 // newTool resolves the tool's schemas and builds its MCP definition.
@@ -369,10 +368,9 @@ func (r *Registry) newTool(e entry) (*tool, error) {
 		t.grant, t.limits = cfg.Grant, cfg.Limits.Or(r.opts.Limits)
 	}
 	var err error
-	if t.in, err = abi.ResolveSchema(e.item.InputSchema); err != nil {
+	if t.in, err = abi.NewInputSchema(e.item.InputSchema); err != nil {
 		return nil, fmt.Errorf("inputSchema: %w", err)
 	}
-	t.defaults = hasDefault(e.item.InputSchema)
 	if len(e.item.OutputSchema) > 0 {
 		var s jsonschema.Schema
 		if err := json.Unmarshal(e.item.OutputSchema, &s); err != nil {
@@ -485,36 +483,6 @@ func objectSchema(raw json.RawMessage) any {
 	}
 	m["type"] = "object"
 	return m
-}
-
-// hasDefault reports whether a schema declares "default" anywhere.
-func hasDefault(raw json.RawMessage) bool {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return false
-	}
-	var walk func(any) bool
-	walk = func(v any) bool {
-		switch v := v.(type) {
-		case map[string]any:
-			if _, ok := v["default"]; ok {
-				return true
-			}
-			for _, e := range v {
-				if walk(e) {
-					return true
-				}
-			}
-		case []any:
-			for _, e := range v {
-				if walk(e) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	return walk(v)
 }
 
 // entry is one tool to register under name.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,11 +129,6 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		} else {
 			argJSON = []byte(pos[argPos])
 		}
-		var obj map[string]any
-		if err := json.Unmarshal(argJSON, &obj); err != nil {
-			e.errorf("call: arguments must be a JSON object, e.g. '{\"text\":\"hello\"}': %v", err)
-			return exitUsage
-		}
 	}
 
 	pol, popts, err := gf.load()
@@ -178,6 +174,18 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		return serveOnce(ctx, e, mod, c, *resource, *prompt, argJSON, auditLog, *verbose)
 	}
 	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: lf.limits().Or(mg.Limits), Grant: mg.Tools[tool]}
+	// The arguments are checked and completed as serve does for a client;
+	// a tool the module lacks is reported by Call below.
+	if i := slices.IndexFunc(mod.Manifest().Tools, func(t abi.Tool) bool { return t.Name == tool }); i >= 0 {
+		in, err := abi.NewInputSchema(mod.Manifest().Tools[i].InputSchema)
+		if err == nil {
+			c.Arguments, err = in.Arguments(argJSON)
+		}
+		if err != nil {
+			e.errorf("tool %s/%s: %v", mod.Name(), tool, err)
+			return exitUsage
+		}
+	}
 	if *verbose {
 		c.Events = stderrEvents{e.stderr}
 	}
