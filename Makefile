@@ -68,7 +68,7 @@ fuzz:
 
 # ---- MCP front end ----
 
-.PHONY: test-node bench-mcp conformance
+.PHONY: test-node bench-mcp conformance test-claude
 
 # The example tools: every directory of guests/ but the build output, the
 # test modules, the conformance suite's modules and the demo's grants.
@@ -94,3 +94,9 @@ conformance: build
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: apt-get install nodejs npm" >&2; exit 1; }
 	cd test/conformance && npm ci --no-audit --no-fund
 	test/conformance/run.sh
+
+## test-claude: check with Claude Code's `claude mcp add` and `claude mcp list` (no login) that make run's server and a stdio serve guests/ with an empty compilation cache connect on the first try (installs Node 22 and Claude Code into test/claude/node_modules with npm)
+test-claude: build
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: apt-get install nodejs npm" >&2; exit 1; }
+	cd test/claude && npm ci --no-audit --no-fund
+	test/claude/run.sh
