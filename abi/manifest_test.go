@@ -140,8 +140,7 @@ func TestValidationErrorListsEveryProblem(t *testing.T) {
 }
 
 func TestEmbedAndExtractManifest(t *testing.T) {
-	// The smallest valid module: header only.
-	wasm := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+	wasm := minimalCommand()
 	if _, err := ExtractManifest(wasm); !errors.Is(err, ErrNoManifest) {
 		t.Fatalf("ExtractManifest on a bare module = %v, want ErrNoManifest", err)
 	}
@@ -163,7 +162,7 @@ func TestEmbedAndExtractManifest(t *testing.T) {
 	if _, err := EmbedManifest([]byte("not wasm"), nil); err == nil {
 		t.Error("EmbedManifest accepted a non-wasm file")
 	}
-	twice := append(append([]byte(nil), first...), first[8:]...)
+	twice := append(append([]byte(nil), first...), first[len(wasm):]...)
 	if _, err := ExtractManifest(twice); err == nil || !strings.Contains(err.Error(), "at most one") {
 		t.Errorf("two manifest sections: err = %v", err)
 	}
@@ -193,5 +192,42 @@ func TestSize(t *testing.T) {
 	}
 	if s := Size(4004545).String(); s != "3.82MiB" {
 		t.Errorf("String = %s", s)
+	}
+}
+
+// minimalCommand is the smallest tool module without a manifest: one
+// function, exported as _start.
+func minimalCommand() []byte {
+	return []byte{
+		0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+		0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: () -> ()
+		0x03, 0x02, 0x01, 0x00, // function: one, of type 0
+		0x07, 0x0a, 0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00, // export: _start, func 0
+		0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code: an empty body
+	}
+}
+
+// A module that is not whole, or has no entry point, is reported as such,
+// not as a module without a manifest: embedding one would not help.
+func TestExtractManifestOfModulesThatAreNotTools(t *testing.T) {
+	whole := minimalCommand()
+	tests := []struct {
+		name     string
+		input    []byte
+		expected string
+	}{
+		{"cut within a section", whole[:len(whole)-2], "truncated module"},
+		{"cut before the code section", whole[:len(whole)-6], "not a well-formed WebAssembly module: it declares 1 function but has code for 0; is the file (30 bytes) cut short?"},
+		{"cut after the types", whole[:14], "not a tool module: it has no code and exports neither _start nor wasmgate_call; is the file (14 bytes) cut short?"},
+		{"header only", whole[:8], "not a tool module: it has no code"},
+		{"no entry point", append(append(append([]byte(nil), whole[:18]...), 0x07, 0x01, 0x00), whole[30:]...), "not a tool module: it exports neither _start nor wasmgate_call"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ExtractManifest(tt.input)
+			if err == nil || errors.Is(err, ErrNoManifest) || !strings.Contains(err.Error(), tt.expected) {
+				t.Errorf("ExtractManifest = %v, want an error saying %q", err, tt.expected)
+			}
+		})
 	}
 }

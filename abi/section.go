@@ -13,6 +13,11 @@ var ErrNoManifest = errors.New("module has no " + ManifestSection + " custom sec
 
 // ExtractManifest returns the raw manifest JSON from a module's custom
 // section, without compiling or running it.
+//
+// A module without one gets ErrNoManifest only when it could be a tool
+// module otherwise: one that is not well-formed (a file cut short at a
+// section boundary still splits into sections) or that exports no entry
+// point gets an error saying so, since a manifest would not help.
 func ExtractManifest(wasm []byte) ([]byte, error) {
 	sections, err := wasmbin.Parse(wasm)
 	if err != nil {
@@ -28,11 +33,74 @@ func ExtractManifest(wasm []byte) ([]byte, error) {
 	}
 	switch n {
 	case 0:
+		if err := checkToolModule(sections, len(wasm)); err != nil {
+			return nil, err
+		}
 		return nil, ErrNoManifest
 	case 1:
 		return found, nil
 	}
 	return nil, fmt.Errorf("module has %d %s sections; it must have at most one (repack it with wasmgate pack)", n, ManifestSection)
+}
+
+// checkToolModule reports what, besides a manifest, keeps a module from
+// being a tool: functions declared without code (or code without
+// declarations), or no _start or wasmgate_call export.
+func checkToolModule(sections []wasmbin.Section, size int) error {
+	var funcs, bodies uint32
+	entry := false
+	for _, s := range sections {
+		var err error
+		switch s.ID {
+		case wasmbin.SectionFunction:
+			funcs, err = wasmbin.NewReader(s.Payload).U32()
+		case wasmbin.SectionCode:
+			bodies, err = wasmbin.NewReader(s.Payload).U32()
+		case wasmbin.SectionExport:
+			entry, err = exportsEntry(s.Payload)
+		}
+		if err != nil {
+			return fmt.Errorf("not a well-formed WebAssembly module: section %d: %w", s.ID, err)
+		}
+	}
+	if funcs != bodies {
+		return fmt.Errorf("not a well-formed WebAssembly module: it declares %s but has code for %d; is the file (%d bytes) cut short?", plural(int(funcs), "function"), bodies, size)
+	}
+	switch {
+	case !entry && bodies == 0:
+		return fmt.Errorf("not a tool module: it has no code and exports neither %s nor %s; is the file (%d bytes) cut short?", ExportStart, ExportCall, size)
+	case !entry:
+		return fmt.Errorf("not a tool module: it exports neither %s nor %s; build it as a WASI command or a reactor (abi/ABI.md, section 1)", ExportStart, ExportCall)
+	}
+	return nil
+}
+
+// exportsEntry reports whether an export section exports a function named
+// _start or wasmgate_call.
+func exportsEntry(payload []byte) (bool, error) {
+	r := wasmbin.NewReader(payload)
+	n, err := r.U32()
+	if err != nil {
+		return false, err
+	}
+	found := false
+	for range n {
+		name, err := r.Name()
+		if err != nil {
+			return false, err
+		}
+		kind, err := r.Byte()
+		if err != nil {
+			return false, err
+		}
+		if _, err := r.U32(); err != nil {
+			return false, err
+		}
+		if kind == 0 && (name == ExportStart || name == ExportCall) {
+			found = true
+		}
+	}
+	return found, nil
 }
 
 // EmbedManifest returns a copy of wasm with its manifest section replaced by
@@ -51,4 +119,12 @@ func EmbedManifest(wasm, manifest []byte) ([]byte, error) {
 	}
 	kept = append(kept, wasmbin.Section{ID: wasmbin.SectionCustom, Name: ManifestSection, Payload: manifest})
 	return wasmbin.Encode(kept), nil
+}
+
+// plural writes a count and its noun: "1 function", "2 functions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

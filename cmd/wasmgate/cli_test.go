@@ -263,3 +263,21 @@ func TestInspectShowsGrants(t *testing.T) {
 		t.Errorf("a policy for a tool the module lacks: exit %d %s", code, errOut)
 	}
 }
+
+// A module cut short is reported as such, not as a module that lacks a
+// manifest: whether the cut falls inside a section or between two.
+func TestTruncatedModule(t *testing.T) {
+	wasm, err := os.ReadFile(guests + "/c/markdown/markdown.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, n := range []int{100, 90, 5000} {
+		path := filepath.Join(dir, "cut.wasm")
+		os.WriteFile(path, wasm[:n], 0o644)
+		code, _, errOut := runCLI(t, "", "inspect", path)
+		if code != exitUsage || strings.Contains(errOut, "manifest") || !strings.Contains(errOut, "cut short") && !strings.Contains(errOut, "truncated module") {
+			t.Errorf("the first %d bytes: exit %d\n%s", n, code, errOut)
+		}
+	}
+}
