@@ -109,7 +109,11 @@ func (s *sessions) sse(next http.Handler) http.Handler {
 }
 
 func refuseSession(w http.ResponseWriter, max int) {
-	http.Error(w, fmt.Sprintf("service unavailable: this server already holds its maximum of %d sessions; try again when one ends", max), http.StatusServiceUnavailable)
+	sessions := fmt.Sprintf("%d sessions", max)
+	if max == 1 {
+		sessions = "1 session"
+	}
+	http.Error(w, "service unavailable: this server already holds its maximum of "+sessions+"; try again when one ends", http.StatusServiceUnavailable)
 }
 
 // reserve counts a session about to be created, if the bound allows it.

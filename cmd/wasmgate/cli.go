@@ -150,6 +150,18 @@ func flagExit(err error) int {
 	return exitUsage
 }
 
+// plural writes a count with the noun that agrees with it: "1 tool",
+// "2 tools"; many is the plural when it is not one+"s".
+func plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
 func upperFirst(s string) string {
 	if s == "" {
 		return s

@@ -281,3 +281,39 @@ func TestTruncatedModule(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n        int
+		one      string
+		many     []string
+		expected string
+	}{
+		{0, "tool", nil, "0 tools"},
+		{1, "tool", nil, "1 tool"},
+		{2, "module", nil, "2 modules"},
+		{1, "resource or template", []string{"resources and templates"}, "1 resource or template"},
+		{3, "resource or template", []string{"resources and templates"}, "3 resources and templates"},
+	}
+	for _, tt := range tests {
+		if got := plural(tt.n, tt.one, tt.many...); got != tt.expected {
+			t.Errorf("plural(%d, %q) = %q, want %q", tt.n, tt.one, got, tt.expected)
+		}
+	}
+}
+
+// serve's banner counts in words that agree with the counts.
+func TestServeBannerCounts(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "serve", guests+"/wat/echo/echo.wasm")
+	if code != exitOK || !strings.Contains(errOut, "serving 1 tool from 1 module (") {
+		t.Errorf("serve of one module with one tool: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "serve", guests+"/wat/echo/echo.wasm", guests+"/c/hash/hash.wasm")
+	if code != exitOK || !strings.Contains(errOut, "serving 4 tools from 2 modules (") {
+		t.Errorf("serve of two modules: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "", "pack", "--manifest", guests+"/wat/echo/manifest.json", "-o", filepath.Join(t.TempDir(), "echo.wasm"), guests+"/wat/echo/echo.wasm")
+	if code != exitOK || !strings.Contains(out, "(1 tool)") {
+		t.Errorf("pack of a module with one tool: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -48,7 +48,7 @@ func runPack(_ context.Context, e *env, args []string) int {
 		e.errorf("pack: %v", err)
 		return exitUsage
 	}
-	fmt.Fprintf(e.stdout, "packed %s %s (%d tools) into %s\n", m.Name, m.Version, len(m.Tools), *outPath)
+	fmt.Fprintf(e.stdout, "packed %s %s (%s) into %s\n", m.Name, m.Version, plural(len(m.Tools), "tool"), *outPath)
 	return exitOK
 }
 

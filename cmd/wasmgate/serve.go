@@ -336,9 +336,9 @@ func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module
 	}
 	extra := ""
 	if n, p := len(reg.Resources()), len(reg.Prompts()); n+p > 0 {
-		extra = fmt.Sprintf(", %d resources and templates, %d prompts", n, p)
+		extra = fmt.Sprintf(", %s, %s", plural(n, "resource or template", "resources and templates"), plural(p, "prompt"))
 	}
-	fmt.Fprintf(w, "%s\nserving %d tools%s from %d modules (limits per call: time, memory, output):\n", versionString(), len(reg.Tools()), extra, len(served))
+	fmt.Fprintf(w, "%s\nserving %s%s from %s (limits per call: time, memory, output):\n", versionString(), plural(len(reg.Tools()), "tool"), extra, plural(len(served), "module"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	var granted []*runtime.Module
 	for _, m := range reg.Modules() {

@@ -185,7 +185,7 @@ func TestGrep(t *testing.T) {
 	if sc := r.Structured; fmt.Sprint(sc["skipped"]) != "[sub/bin.dat]" {
 		t.Errorf("skipped = %v", sc["skipped"])
 	}
-	wantText(t, call(t, grepWasm, "grep", map[string]any{"pattern": "hello", "path": "sub", "glob": "*.txt"}, g), false, "sub/b.txt:1:", "(1 matches in 1 files)")
+	wantText(t, call(t, grepWasm, "grep", map[string]any{"pattern": "hello", "path": "sub", "glob": "*.txt"}, g), false, "sub/b.txt:1:", "(1 match in 1 file)")
 	wantText(t, call(t, grepWasm, "grep", map[string]any{"pattern": ".", "max_matches": 2}, g), false, "stopped after 2 matches")
 	wantText(t, call(t, grepWasm, "grep", map[string]any{"pattern": "("}, g), true, "invalid pattern")
 	wantText(t, call(t, grepWasm, "grep", map[string]any{"pattern": "x", "path": "../etc"}, g), true, "outside /data")

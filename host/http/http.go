@@ -252,7 +252,11 @@ func (c *Client) do(ctx context.Context, h *runtime.HostCall, g *runtime.Network
 			}
 			n, from, to := len(via), shorten(via[len(via)-1].URL.String()), shorten(next.URL.String())
 			if n > c.opts.MaxRedirects {
-				return errorf(abi.ErrFailed, "%s: stopped at redirect %d, from %s to %s: at most %d redirects are followed", FuncRequest, n, from, to, c.opts.MaxRedirects)
+				followed := fmt.Sprintf("at most %d redirects are followed", c.opts.MaxRedirects)
+				if c.opts.MaxRedirects == 1 {
+					followed = "at most 1 redirect is followed"
+				}
+				return errorf(abi.ErrFailed, "%s: stopped at redirect %d, from %s to %s: %s", FuncRequest, n, from, to, followed)
 			}
 			t, err := checkURL(next.URL)
 			if err != nil {

@@ -57,13 +57,24 @@ func (f Found) String() string {
 	}
 	switch {
 	case len(f.Matches) == 0:
-		fmt.Fprintf(&b, "no matches in %d files", f.FilesScanned)
+		fmt.Fprintf(&b, "no matches in %s", plural(f.FilesScanned, "file"))
 	case f.Truncated:
-		fmt.Fprintf(&b, "(stopped after %d matches; narrow the pattern or raise max_matches)", len(f.Matches))
+		fmt.Fprintf(&b, "(stopped after %s; narrow the pattern or raise max_matches)", plural(len(f.Matches), "match"))
 	default:
-		fmt.Fprintf(&b, "(%d matches in %d files)", len(f.Matches), f.FilesScanned)
+		fmt.Fprintf(&b, "(%s in %s)", plural(len(f.Matches), "match"), plural(f.FilesScanned, "file"))
 	}
 	return b.String()
+}
+
+// plural writes n and the noun, adding "es" after ch and "s" otherwise.
+func plural(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "ch"):
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // grep searches root (an fs.FS of the mount) under dir.

@@ -204,7 +204,11 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		res := &sdk.PromptResult{Description: fmt.Sprintf("Summarize %d notes.", len(l.Notes))}
+		what := fmt.Sprintf("%d notes", len(l.Notes))
+		if len(l.Notes) == 1 {
+			what = "1 note"
+		}
+		res := &sdk.PromptResult{Description: "Summarize " + what + "."}
 		for _, s := range l.Notes {
 			n, err := load(s.ID)
 			if err != nil {
