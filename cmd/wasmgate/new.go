@@ -12,15 +12,14 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	guestsrc "github.com/wasmgate/wasmgate/guests"
 )
 
-// The project templates of `wasmgate new`, and a copy of each language's SDK
-// (templates/sdk/LANG/, the files of guests/LANG/sdk with ".tmpl" appended so
-// the Go tools do not build them here). A generated project gets its own
-// copy of the SDK under sdk/, so it builds anywhere, without this
-// repository and without a published module. TestTemplateSDKs checks the
-// copies against guests/; `go test ./cmd/wasmgate -run TestTemplateSDKs
-// -update-sdk` refreshes them.
+// The project templates of `wasmgate new`. A generated project also gets
+// its own copy of the SDK under sdk/ (from guestsrc.SDKs, the SDK sources
+// themselves), so it builds anywhere, without this repository and without a
+// published module.
 //
 //go:embed all:templates
 var templateFS embed.FS
@@ -194,8 +193,8 @@ func projectFiles(l newLanguage, name, sdkDir string) (map[string][]byte, error)
 	return files, nil
 }
 
-// sdkFiles returns the SDK of language l, by file name: from the embedded
-// copy, or from sdkDir/LANG/sdk.
+// sdkFiles returns the SDK of language l, by file name: the one built into
+// wasmgate, or the one in sdkDir (a guests/ folder).
 func sdkFiles(l newLanguage, sdkDir string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	if sdkDir != "" {
@@ -214,14 +213,16 @@ func sdkFiles(l newLanguage, sdkDir string) (map[string][]byte, error) {
 			}
 		}
 	} else {
-		root := path.Join("templates/sdk", l.name)
-		entries, _ := fs.ReadDir(templateFS, root)
+		entries, _ := fs.ReadDir(guestsrc.SDKs, l.sdkDir)
 		for _, ent := range entries {
-			b, err := templateFS.ReadFile(path.Join(root, ent.Name()))
+			if !l.sdkKeep(ent.Name()) {
+				continue
+			}
+			b, err := guestsrc.SDKs.ReadFile(path.Join(l.sdkDir, ent.Name()))
 			if err != nil {
 				return nil, err
 			}
-			out[strings.TrimSuffix(ent.Name(), ".tmpl")] = b
+			out[ent.Name()] = b
 		}
 	}
 	if len(out) == 0 {

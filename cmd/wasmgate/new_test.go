@@ -2,62 +2,34 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-var updateSDK = flag.Bool("update-sdk", false, "refresh the SDK copies in templates/sdk from guests/")
-
-// TestTemplateSDKs checks that the SDK copied into generated projects is
-// the SDK in guests/ (with -update-sdk, makes it so).
-func TestTemplateSDKs(t *testing.T) {
+// TestBuiltinSDKs checks that the SDK a generated project gets is every
+// SDK file in guests/: the embed patterns of package guests miss none.
+func TestBuiltinSDKs(t *testing.T) {
 	for _, l := range newLanguages {
-		src := filepath.Join("..", "..", "guests", filepath.FromSlash(l.sdkDir))
-		if _, err := os.Stat(src); os.IsNotExist(err) {
-			continue // no SDK for this language (yet)
-		}
 		want, err := sdkFiles(l, filepath.Join("..", "..", "guests"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		root := path.Join("templates/sdk", l.name)
-		if *updateSDK {
-			dir := filepath.FromSlash(root)
-			os.RemoveAll(dir)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for n, b := range want {
-				if err := os.WriteFile(filepath.Join(dir, n+".tmpl"), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			t.Logf("updated %s from %s: rebuild wasmgate to embed it", dir, src)
-			continue
-		}
-		got := map[string][]byte{}
-		entries, _ := fs.ReadDir(os.DirFS("."), root)
-		for _, ent := range entries {
-			b, err := os.ReadFile(filepath.Join(filepath.FromSlash(root), ent.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got[strings.TrimSuffix(ent.Name(), ".tmpl")] = b
+		got, err := sdkFiles(l, "")
+		if err != nil {
+			t.Fatal(err)
 		}
 		for n, b := range want {
 			if !bytes.Equal(got[n], b) {
-				t.Errorf("cmd/wasmgate/%s/%s.tmpl differs from %s/%s: run go test ./cmd/wasmgate -run TestTemplateSDKs -update-sdk", root, n, src, n)
+				t.Errorf("%s SDK: the built-in %s differs from guests/%s/%s: add it to the go:embed patterns in guests/sdks.go", l.name, n, l.sdkDir, n)
 			}
 		}
 		for n := range got {
 			if _, ok := want[n]; !ok {
-				t.Errorf("cmd/wasmgate/%s/%s.tmpl is no longer in %s: run go test ./cmd/wasmgate -run TestTemplateSDKs -update-sdk", root, n, src)
+				t.Errorf("%s SDK: built-in %s is not in guests/%s", l.name, n, l.sdkDir)
 			}
 		}
 	}
