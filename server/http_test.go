@@ -3,9 +3,11 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -279,5 +281,38 @@ func TestHTTPDisconnectCancels(t *testing.T) {
 	}
 	if data := readEvent(t, resp); !strings.Contains(data, sha256Hex("hello")) {
 		t.Errorf("sha256 after the dropped call: %s", data)
+	}
+}
+
+// /healthz counts every module served, whether it serves tools, resources
+// or prompts.
+func TestHealthzCountsEveryModule(t *testing.T) {
+	s, reg, err := server.New(nil, modules(t, "echo", "confresources"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := server.NewHTTPServer(s, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Shutdown(context.Background()) })
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Modules, Tools int
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Modules != 2 || got.Tools != 1 {
+		t.Errorf("healthz: %d modules and %d tools, want 2 modules (one serves no tool) and 1 tool", got.Modules, got.Tools)
 	}
 }

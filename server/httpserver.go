@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/runtime"
 )
 
 // Defaults of HTTPOptions.
@@ -323,9 +325,17 @@ func (h *HTTPServer) healthz(w http.ResponseWriter, r *http.Request) {
 	if body == nil {
 		body = map[string]any{}
 	}
-	modules := map[string]bool{}
+	// A module counts when it serves something: tools, resources or
+	// prompts.
+	modules := map[*runtime.Module]bool{}
 	for _, t := range h.reg.Tools() {
-		modules[t.Module.Name()] = true
+		modules[t.Module] = true
+	}
+	for _, r := range h.reg.Resources() {
+		modules[r.Module] = true
+	}
+	for _, p := range h.reg.Prompts() {
+		modules[p.Module] = true
 	}
 	body["status"] = "ok"
 	body["modules"] = len(modules)
