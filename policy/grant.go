@@ -299,6 +299,12 @@ func narrow(m, t *Module) *Module {
 	return &out
 }
 
+// Requests lists what a manifest asks for, one line per capability, as
+// the Requested column of a report (Granted is "-").
+func Requests(man *abi.Manifest) []Line {
+	return report(man, &runtime.Grant{})
+}
+
 // report lists, per capability the manifest asks for or the grant gives,
 // what was requested and what is granted.
 func report(man *abi.Manifest, g *runtime.Grant) []Line {

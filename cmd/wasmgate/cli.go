@@ -46,7 +46,7 @@ func (e *env) errorf(format string, a ...any) {
 func commands() []command {
 	return []command{
 		{"call", "[flags] FILE.wasm TOOL [ARGS_JSON|-]\n       wasmgate call [flags] --resource URI FILE.wasm\n       wasmgate call [flags] --prompt NAME FILE.wasm [ARGS_JSON]", "run one tool once and print its result, or read one of the module's resources, or get one of its prompts", runCall},
-		{"inspect", "[--json] FILE.wasm", "show a module's manifest, tools, permissions, limits, imports and exports", runInspect},
+		{"inspect", "[--json] [flags] FILE.wasm\n       wasmgate inspect [--json] [flags] DIR|FILE.wasm...", "show a module's manifest, tools, permissions, limits, imports and exports, or list the modules of directories (walked as serve walks them) one per line", runInspect},
 		{"pack", "--manifest M.json -o OUT.wasm IN.wasm", "embed (or replace) a manifest in a module", runPack},
 		{"new", "--lang go|rust|c|assemblyscript [--sdk DIR] NAME", "create a tool project folder NAME (source, manifest, Makefile) using the language's SDK", runNew},
 		{"serve", "[flags] PATH...", "serve the tools of modules (.wasm files, or directories of them) over MCP", runServe},

@@ -39,7 +39,7 @@ func TestUsage(t *testing.T) {
 		{"bad flag", []string{"call", "--nope", "x.wasm", "t"}, exitUsage, "flag provided but not defined"},
 		{"bad size", []string{"call", "--memory", "lots", "x.wasm", "t"}, exitUsage, "invalid size"},
 		{"pack without flags", []string{"pack", "x.wasm"}, exitUsage, "pack needs --manifest"},
-		{"inspect two files", []string{"inspect", "a.wasm", "b.wasm"}, exitUsage, "inspect needs one module file"},
+		{"inspect nothing", []string{"inspect"}, exitUsage, "inspect needs a module file or a directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,5 +315,65 @@ func TestServeBannerCounts(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "pack", "--manifest", guests+"/wat/echo/manifest.json", "-o", filepath.Join(t.TempDir(), "echo.wasm"), guests+"/wat/echo/echo.wasm")
 	if code != exitOK || !strings.Contains(out, "(1 tool)") {
 		t.Errorf("pack of a module with one tool: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// inspect of a directory lists its modules, walked as serve walks them,
+// one line each, with a line for each that does not load; --json gives an
+// array of the reports one file gets, and an error for each failure.
+func TestInspectDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"/c/hash/hash.wasm", "/conformance/resources/resources.wasm"} {
+		b, err := os.ReadFile(guests + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+	}
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "testdata"), 0o755)
+	os.WriteFile(filepath.Join(dir, "sub", "cut.wasm"), []byte("\x00asm\x01\x00\x00\x00\x01\x04"), 0o644)
+	os.WriteFile(filepath.Join(dir, "testdata", "skipped.wasm"), []byte("not wasm"), 0o644)
+
+	code, out, errOut := runCLI(t, "", "inspect", dir)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d for a module that does not load\n%s", code, exitUsage, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "module ") {
+		t.Fatalf("want a header and 3 lines:\n%s", out)
+	}
+	for i, want := range [][]string{
+		{"hash", "0.1.0", " 3 ", "48.85KiB", filepath.Join(dir, "hash.wasm"), "none"},
+		{"conformance-resources", "0 (+ 4 resources, 5 prompts)", "elicitation"},
+		{"- ", filepath.Join(dir, "sub", "cut.wasm"), "not loaded: section 1 at offset 8: 4 bytes declared, 0 left: truncated module"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i+1], w) {
+				t.Errorf("line %d lacks %q:\n%s", i+1, w, lines[i+1])
+			}
+		}
+	}
+	if strings.Contains(out, "skipped") {
+		t.Errorf("a module under testdata was listed:\n%s", out)
+	}
+
+	code, out, _ = runCLI(t, "", "inspect", "--json", dir)
+	var reps []struct {
+		Path     string
+		Error    string
+		Manifest *struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(out), &reps); err != nil {
+		t.Fatalf("inspect --json DIR is not a JSON array: %v\n%s", err, out)
+	}
+	if code != exitUsage || len(reps) != 3 || reps[0].Manifest == nil || reps[0].Manifest.Name != "hash" || reps[2].Error == "" || reps[2].Manifest != nil {
+		t.Errorf("exit %d, reports %+v", code, reps)
+	}
+
+	// Several files give the list too; every one loads, so exit 0.
+	code, out, errOut = runCLI(t, "", "inspect", filepath.Join(dir, "hash.wasm"), guests+"/wat/echo/echo.wasm")
+	if code != exitOK || !strings.Contains(out, "hash ") || !strings.Contains(out, "echo ") {
+		t.Errorf("inspect of two files: exit %d\n%s%s", code, out, errOut)
 	}
 }

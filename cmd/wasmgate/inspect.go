@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -48,8 +49,8 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(pos) != 1 {
-		e.errorf("inspect needs one module file; see 'wasmgate inspect -h'")
+	if len(pos) == 0 {
+		e.errorf("inspect needs a module file or a directory; see 'wasmgate inspect -h'")
 		return exitUsage
 	}
 	pol, popts, err := gf.load()
@@ -63,13 +64,34 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	defer rt.Close(context.Background())
+	if info, err := os.Stat(pos[0]); len(pos) > 1 || err == nil && info.IsDir() {
+		return inspectMany(ctx, e, rt, pos, pol, popts, lf.limits(), *asJSON)
+	}
 	mod, err := rt.Load(ctx, pos[0])
 	if err != nil {
 		e.errorf("%v", err)
 		printFieldErrors(e, err)
 		return exitUsage
 	}
-	rep := inspectReport{
+	rep, mg, err := reportOf(mod, pol, popts, lf.limits())
+	if err != nil {
+		e.errorf("inspect: %v", err)
+		return exitUsage
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			e.errorf("inspect: %v", err)
+			return exitUsage
+		}
+		return exitOK
+	}
+	printInspect(e.stdout, rep, mod, mg)
+	return exitOK
+}
+
+// reportOf describes a loaded module with its grants and limits.
+func reportOf(mod *runtime.Module, pol *policy.Policy, popts *policy.Options, limits runtime.Limits) (*inspectReport, *policy.ModuleGrants, error) {
+	rep := &inspectReport{
 		Path: mod.Path(), SHA256: mod.SHA256(), Size: mod.Size(), ManifestSource: mod.ManifestSource(),
 		Manifest: mod.Manifest(), Imports: mod.Imports(), Exports: mod.Exports(),
 	}
@@ -78,25 +100,131 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	}
 	mg, err := grantsOf(pol, popts, mod)
 	if err != nil {
-		e.errorf("inspect: %v", err)
-		return exitUsage
+		return nil, nil, err
 	}
 	rep.Permissions, rep.GrantWarnings = mg.Report, mg.Warnings
 	if rep.Permissions == nil {
 		rep.Permissions = []policy.Line{}
 	}
 	rep.Limits.Requested = mod.Manifest().Limits
-	eff := mod.Limits(lf.limits().Or(mg.Limits))
+	eff := mod.Limits(limits.Or(mg.Limits))
 	rep.Limits.Effective.Memory, rep.Limits.Effective.Timeout, rep.Limits.Effective.Output = eff.Memory, abi.Duration(eff.Timeout), eff.Output
-	if *asJSON {
-		if err := writeJSON(e.stdout, rep); err != nil {
+	return rep, mg, nil
+}
+
+// inspectFailure is the --json entry of a module that did not load.
+type inspectFailure struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// inspectMany lists the modules of files and directories (walked as serve
+// walks them) as a table, or with --json as an array of reports, one per
+// module, with an error for each that did not load. Modules compile in
+// parallel. A module that does not load makes the exit code exitUsage.
+func inspectMany(ctx context.Context, e *env, rt *runtime.Runtime, args []string, pol *policy.Policy, popts *policy.Options, limits runtime.Limits, asJSON bool) int {
+	paths, problems := modulePaths(args)
+	code := exitOK
+	for _, err := range problems {
+		e.errorf("inspect: %v", err)
+		code = exitUsage
+	}
+	mods := make([]*runtime.Module, len(paths))
+	errs := make([]error, len(paths))
+	for i, p := range paths {
+		mods[i], errs[i] = rt.Open(ctx, p)
+	}
+	var entries []any
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	if !asJSON && len(paths) > 0 {
+		fmt.Fprintf(tw, "module\tversion\ttools\tsize\tfile\tpermissions requested\n")
+	}
+	for i, p := range paths {
+		mod, err := mods[i], errs[i]
+		if err == nil {
+			if err = mod.Ready(ctx); err != nil {
+				err = fmt.Errorf("load %s: %w", p, err)
+			}
+		}
+		var rep *inspectReport
+		if err == nil {
+			rep, _, err = reportOf(mod, pol, popts, limits)
+		}
+		if err != nil {
+			code = exitUsage
+			// The row names the file; the reason need not repeat it.
+			reason := strings.TrimPrefix(err.Error(), "load "+p+": ")
+			if asJSON {
+				entries = append(entries, inspectFailure{Path: p, Error: reason})
+				continue
+			}
+			size := "-"
+			if info, serr := os.Stat(p); serr == nil {
+				size = abi.Size(info.Size()).String()
+			}
+			fmt.Fprintf(tw, "-\t-\t-\t%s\t%s\tnot loaded: %s\n", size, p, oneLine(reason))
+			continue
+		}
+		if asJSON {
+			entries = append(entries, rep)
+			continue
+		}
+		m := mod.Manifest()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, orDash(m.Version), servesSummary(m), abi.Size(mod.Size()), p, requestsSummary(m))
+	}
+	if asJSON {
+		if entries == nil {
+			entries = []any{}
+		}
+		if err := writeJSON(e.stdout, entries); err != nil {
 			e.errorf("inspect: %v", err)
 			return exitUsage
 		}
-		return exitOK
+		return code
 	}
-	printInspect(e.stdout, &rep, mod, mg)
-	return exitOK
+	tw.Flush()
+	return code
+}
+
+// servesSummary counts a module's tools, and its resources, templates and
+// prompts when it has any: "3", "0 (+ 2 resources, 1 prompt)".
+func servesSummary(m *abi.Manifest) string {
+	s := fmt.Sprint(len(m.Tools))
+	var more []string
+	if n := len(m.Resources) + len(m.ResourceTemplates); n > 0 {
+		more = append(more, plural(n, "resource"))
+	}
+	if n := len(m.Prompts); n > 0 {
+		more = append(more, plural(n, "prompt"))
+	}
+	if len(more) > 0 {
+		s += " (+ " + strings.Join(more, ", ") + ")"
+	}
+	return s
+}
+
+// requestsSummary lists what a manifest asks for on one line:
+// "network: api.example.com; kv", or "none".
+func requestsSummary(m *abi.Manifest) string {
+	var parts []string
+	for _, l := range policy.Requests(m) {
+		if l.Requested == "yes" {
+			parts = append(parts, l.Capability)
+		} else {
+			parts = append(parts, l.Capability+": "+l.Requested)
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module, mg *policy.ModuleGrants) {
