@@ -306,7 +306,7 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	}()
 
 	if need := m.InitialMemory(); need > limits.Memory {
-		out.fail(m, t, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory and tables before it runs, over its limit of %s; raise the limit (--memory or the policy) if you trust it", need, limits.Memory)})
+		out.fail(m, t, &CallError{Kind: KindMemory, Message: fmt.Sprintf("the module needs %s of memory and tables before it runs, over its limit of %s; the operator can raise its memory limit if the module is trusted", need, limits.Memory)})
 		return
 	}
 
@@ -395,11 +395,11 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *
 		if parent.Err() != nil && !errors.Is(context.Cause(parent), context.DeadlineExceeded) {
 			return &CallError{Kind: KindCancelled, Message: "the call was cancelled and the tool was stopped", Err: context.Cause(parent)}
 		}
-		return &CallError{Kind: KindTimeout, Message: fmt.Sprintf("the tool did not finish within its time limit of %s and was stopped; if it needs longer, raise the limit (--timeout or the policy)", limits.Timeout), Err: context.DeadlineExceeded}
+		return &CallError{Kind: KindTimeout, Message: fmt.Sprintf("the tool did not finish within its time limit of %s and was stopped; if it needs longer, the operator can raise its time limit", limits.Timeout), Err: context.DeadlineExceeded}
 	case misuse != "":
 		return &CallError{Kind: KindHostMisuse, Message: "the tool broke the host-function calling convention: " + misuse}
 	case failed && alloc.denied.Load():
-		return &CallError{Kind: KindMemory, Message: fmt.Sprintf("the tool ran out of memory: it tried to grow past its limit of %s; raise the limit (--memory or the policy) if it needs more", limits.Memory), ExitCode: exitCode, Err: err}
+		return &CallError{Kind: KindMemory, Message: fmt.Sprintf("the tool ran out of memory: it tried to grow past its limit of %s; if it needs more, the operator can raise its memory limit", limits.Memory), ExitCode: exitCode, Err: err}
 	case exitErr != nil && exitCode != 0:
 		msg := fmt.Sprintf("the tool exited with code %d", exitCode)
 		if tail := lastLines(stderr.Bytes(), 5, 2000); tail != "" {

@@ -217,10 +217,23 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		if out.Err.Kind == runtime.KindToolError {
 			msg = fmt.Sprintf("tool %s/%s reported an error", mod.Name(), tool)
 		}
-		e.errorf("%s [%s]", msg, out.Err.Kind)
+		e.errorf("%s%s [%s]", msg, limitHint(out.Err.Kind), out.Err.Kind)
 		return exitToolError
 	}
 	return exitOK
+}
+
+// limitHint names the flag that raises the limit a call ran into.
+func limitHint(k runtime.ErrorKind) string {
+	switch k {
+	case runtime.KindTimeout:
+		return " (--timeout or the policy)"
+	case runtime.KindMemory:
+		return " (--memory or the policy)"
+	case runtime.KindOutput:
+		return " (--output or the policy)"
+	}
+	return ""
 }
 
 // printStderr shows the guest's stderr, for -v.
@@ -285,7 +298,7 @@ func serveOnce(ctx context.Context, e *env, mod *runtime.Module, c runtime.Call,
 		printStderr(e, out)
 	}
 	if out.Err != nil {
-		e.errorf("%s [%s]", out.Err.Error(), out.Err.Kind)
+		e.errorf("%s%s [%s]", out.Err.Error(), limitHint(out.Err.Kind), out.Err.Kind)
 		return exitToolError
 	}
 	// The result as a client sees it, without the SDK's caching fields.

@@ -376,7 +376,7 @@ func TestDeniedWithoutGrant(t *testing.T) {
 	for _, g := range []*runtime.Grant{nil, {}, {Env: map[string]string{"A": "b"}}} {
 		got, out := e.fetch(t, g, req("", "http://"+host+"/"))
 		want := "network access to " + host + " is not granted to module fetch: "
-		wantError(t, got, abi.ErrDenied, want, "--allow-net "+host, "network.allow")
+		wantError(t, got, abi.ErrDenied, want, "allow "+host+" in the policy", "network.allow")
 		if len(out.Denied) != 1 || !strings.HasPrefix(out.Denied[0], want) {
 			t.Errorf("denied recorded: %q", out.Denied)
 		}
@@ -393,7 +393,7 @@ func TestDeniedWithoutGrant(t *testing.T) {
 	}
 	// The default ports need only the host name on the command line.
 	got, _ := e.fetch(t, nil, req("", "https://api.test/"))
-	wantError(t, got, abi.ErrDenied, "network access to api.test:443 is not granted", "--allow-net api.test or")
+	wantError(t, got, abi.ErrDenied, "network access to api.test:443 is not granted", "allow api.test in the policy")
 	if hits.Load() != 0 || len(e.dialed()) != 1 { // the one dial is normal's
 		t.Errorf("server reached %d times; dials %q", hits.Load(), e.dialed())
 	}
@@ -415,7 +415,7 @@ func TestNotInAllowlist(t *testing.T) {
 	}{
 		{"other host", []string{"example.test:" + p}, "http://api.test:" + p + "/", abi.ErrDenied, "network access to api.test:" + p + " is not granted to module fetch"},
 		{"other port", []string{"api.test:1"}, "http://api.test:" + p + "/", abi.ErrDenied, "api.test:" + p + " is not granted"},
-		{"no port means 80 and 443 only", []string{"api.test"}, "http://api.test:" + p + "/", abi.ErrDenied, "--allow-net api.test:" + p},
+		{"no port means 80 and 443 only", []string{"api.test"}, "http://api.test:" + p + "/", abi.ErrDenied, "allow api.test:" + p + " in the policy"},
 		{"wildcard does not cover the apex", []string{"*.test:" + p}, "http://test:" + p + "/", abi.ErrDenied, "test:" + p + " is not granted"},
 		{"wildcard is a label boundary", []string{"*.example.test:" + p}, "http://evil.test:" + p + "/", abi.ErrDenied, "evil.test:" + p},
 		{"suffix is not a subdomain", []string{"example.test:" + p}, "http://a.b.example.test:" + p + "/", abi.ErrDenied, "a.b.example.test:" + p},
@@ -617,7 +617,7 @@ func TestSSRF(t *testing.T) {
 			before := len(e.dialed())
 			host := "api.test:" + p
 			got, out := e.fetch(t, grant(false, host), req("", "http://"+host+"/"))
-			wantError(t, got, abi.ErrDenied, "network access to "+host+" (which resolves to ", tc.kind, "--allow-private-net", "network.private: true")
+			wantError(t, got, abi.ErrDenied, "network access to "+host+" (which resolves to ", tc.kind, "network.private: true")
 			if len(out.Denied) != 1 || len(out.Hosts) != 0 {
 				t.Errorf("denied %q, hosts %q", out.Denied, out.Hosts)
 			}

@@ -185,7 +185,7 @@ func (c *Client) request(ctx context.Context, h *runtime.HostCall, ptr, n uint32
 	if g == nil {
 		if out == nil {
 			m := h.Module()
-			return h.Deny(fmt.Sprintf("network access is not granted to module %s: the operator can allow hosts with --allow-net HOST or the policy's modules.%s.network.allow, and the module must list them in its manifest's permissions.network", m, m))
+			return h.Deny(fmt.Sprintf("network access is not granted to module %s: the operator can allow hosts in the policy's modules.%s.network.allow, and the module must list them in its manifest's permissions.network", m, m))
 		}
 		return h.Deny(notGranted(h.Module(), out.target, nil))
 	}
@@ -206,11 +206,11 @@ func notGranted(module string, t target, allow []string) string {
 	if strings.Contains(t.host, ":") {
 		msg += "IPv6 addresses cannot be allowed; use a host name"
 	} else {
-		flag := t.host
+		pattern := t.host
 		if t.port != 80 && t.port != 443 {
-			flag = t.String()
+			pattern = t.String()
 		}
-		msg += fmt.Sprintf("the operator can allow it with --allow-net %s or the policy's modules.%s.network.allow, and the module must list it in its manifest's permissions.network", flag, module)
+		msg += fmt.Sprintf("the operator can allow %s in the policy's modules.%s.network.allow, and the module must list it in its manifest's permissions.network", pattern, module)
 	}
 	if len(allow) > 0 {
 		msg += fmt.Sprintf(" (granted: %s)", strings.Join(allow, ", "))
@@ -306,7 +306,7 @@ func (c *Client) fail(ctx, rctx context.Context, h *runtime.HostCall, out *outbo
 		if be.addr.String() != hostOf(be.hostport) {
 			what = fmt.Sprintf("network access to %s (which resolves to %s, in the %s range)", be.hostport, be.addr, be.kind)
 		}
-		return h.Deny(fmt.Sprintf("%s is not granted to module %s: loopback, private, link-local, CGNAT and cloud-metadata addresses are refused unless the operator allows them with --allow-private-net or the policy's modules.%s.network.private: true", what, h.Module(), h.Module()))
+		return h.Deny(fmt.Sprintf("%s is not granted to module %s: loopback, private, link-local, CGNAT and cloud-metadata addresses are refused unless the operator allows them in the policy's modules.%s.network.private: true", what, h.Module(), h.Module()))
 	case ctx.Err() != nil:
 		return h.Fail(abi.ErrCancelled, fmt.Sprintf("%s: %s %s: the call was cancelled or ran out of time", FuncRequest, out.method, shorten(out.url.String())))
 	case errors.Is(context.Cause(rctx), errRequestTimeout):

@@ -105,7 +105,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open key-value store %s: the file is locked by another process (another wasmgate may be running with the same state directory); stop it or use another --state-dir", path)
+		return nil, fmt.Errorf("open key-value store %s: the file is locked by another process (another wasmgate may be running with the same state directory); stop it or use another state directory", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open key-value store %s: %w", path, err)
