@@ -16,8 +16,18 @@ type HostPattern struct {
 	Port     int // 0 means 80 and 443
 }
 
+// AnyHost, as a manifest's only permissions.network entry, asks for
+// whatever hosts the operator allows: the grant is then exactly the
+// operator's allow list (private addresses still need the operator's
+// private: true). It is not a HostPattern: an operator always names the
+// hosts, so no grant ever covers every host.
+const AnyHost = "*"
+
 // ParseHostPattern parses a pattern of the form [*.]host[:port].
 func ParseHostPattern(s string) (HostPattern, error) {
+	if s == AnyHost {
+		return HostPattern{}, fmt.Errorf("%q is not a host pattern: name the hosts (a module's manifest may ask for %q, meaning whatever hosts the operator allows, but a grant names them)", s, AnyHost)
+	}
 	if !hostRE.MatchString(s) {
 		return HostPattern{}, fmt.Errorf("%q is not a host pattern: use a host name, *.domain, or either with :PORT", s)
 	}

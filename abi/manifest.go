@@ -108,7 +108,9 @@ type PromptArgument struct {
 // the two.
 type Permissions struct {
 	// Network lists hosts the module wants to reach: "api.example.com",
-	// "*.example.org" or either with ":PORT".
+	// "*.example.org" or either with ":PORT". A generic tool (one that
+	// fetches what it is told to) asks instead for AnyHost alone, ["*"]:
+	// whatever hosts the operator allows.
 	Network []string `json:"network,omitempty"`
 	// Files lists guest paths the module wants mounted.
 	Files []FileMount `json:"files,omitempty"`
@@ -124,6 +126,12 @@ type Permissions struct {
 	Elicitation bool `json:"elicitation,omitempty"`
 	// Roots asks to read the client's roots (roots/list).
 	Roots bool `json:"roots,omitempty"`
+}
+
+// WantsAnyHost reports whether the module asks for whatever hosts the
+// operator allows (AnyHost) rather than for hosts it names.
+func (p *Permissions) WantsAnyHost() bool {
+	return slices.Contains(p.Network, AnyHost)
 }
 
 // FileMount is a directory the module wants at Guest, read-only ("ro", the
@@ -453,8 +461,14 @@ func (v *validator) icons(path string, icons []Icon) {
 
 func (v *validator) permissions(p *Permissions) {
 	for i, h := range p.Network {
-		if err := CheckHostPattern(h); err != nil {
-			v.add(fmt.Sprintf("permissions.network[%d]", i), err.Error())
+		switch {
+		case h == AnyHost && len(p.Network) > 1:
+			v.add(fmt.Sprintf("permissions.network[%d]", i), fmt.Sprintf("%q (whatever hosts the operator allows) must be the only entry: it already covers the others", AnyHost))
+		case h == AnyHost:
+		default:
+			if err := CheckHostPattern(h); err != nil {
+				v.add(fmt.Sprintf("permissions.network[%d]", i), err.Error())
+			}
 		}
 	}
 	for i, f := range p.Files {

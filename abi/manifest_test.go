@@ -95,6 +95,8 @@ func TestParseManifestBad(t *testing.T) {
 		{"duplicate prompt argument", `{"abi":1,"name":"m","prompts":[{"name":"p","arguments":[{"name":"a"},{"name":"a"}]}]}`, "prompts[0].arguments[1].name", "duplicate"},
 		{"bad network host", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"network":["http://x.com/"]}}`, "permissions.network[0]", "not a host pattern"},
 		{"bad port", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"network":["x.com:99999"]}}`, "permissions.network[0]", "out of range"},
+		{"any host among hosts", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"network":["x.com","*"]}}`, "permissions.network[1]", `"*" (whatever hosts the operator allows) must be the only entry`},
+		{"any host of a port", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"network":["*:443"]}}`, "permissions.network[0]", "not a host pattern"},
 		{"relative mount", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"files":[{"guest":"data"}]}}`, "permissions.files[0].guest", "absolute"},
 		{"bad mount mode", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"files":[{"guest":"/d","mode":"w"}]}}`, "permissions.files[0].mode", "not a mode"},
 		{"bad env name", `{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"env":["A-B"]}}`, "permissions.env[0]", "not an environment variable name"},
@@ -229,5 +231,24 @@ func TestExtractManifestOfModulesThatAreNotTools(t *testing.T) {
 				t.Errorf("ExtractManifest = %v, want an error saying %q", err, tt.expected)
 			}
 		})
+	}
+}
+
+// A manifest may ask for AnyHost, alone: whatever hosts the operator allows.
+func TestManifestAnyHost(t *testing.T) {
+	m, err := ParseManifest([]byte(`{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"network":["*"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Permissions.WantsAnyHost() {
+		t.Error("WantsAnyHost is false for [\"*\"]")
+	}
+	m, err = ParseManifest([]byte(`{"abi":1,"name":"m","prompts":[{"name":"p"}],"permissions":{"network":["*.example.com"]}}`))
+	if err != nil || m.Permissions.WantsAnyHost() {
+		t.Errorf("a wildcard domain is not any host: %v %v", err, m.Permissions.WantsAnyHost())
+	}
+	// A grant names hosts: "*" is no host pattern.
+	if err := CheckHostPattern(AnyHost); err == nil || !strings.Contains(err.Error(), "name the hosts") {
+		t.Errorf("CheckHostPattern(%q) = %v, want a refusal that says to name the hosts", AnyHost, err)
 	}
 }

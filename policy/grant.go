@@ -37,6 +37,10 @@ type ModuleGrants struct {
 	Warnings []string
 }
 
+// AnyHostRequested is how a report shows a manifest's request for
+// abi.AnyHost.
+const AnyHostRequested = "any host the operator grants"
+
 // Line is one capability's requested and granted values.
 type Line struct {
 	Capability string
@@ -95,15 +99,25 @@ func grantFor(man *abi.Manifest, spec *Module, opts *Options, warnings *[]string
 		if err != nil {
 			return nil, err
 		}
-		requested, err := parsePatterns(req.Network)
-		if err != nil {
-			return nil, err
-		}
 		var eff []string
-		for _, r := range requested {
+		if req.WantsAnyHost() {
+			// The module takes whatever the operator allows: the grant is
+			// exactly the allow list, never more.
 			for _, a := range allowed {
-				if x, ok := r.Intersect(a); ok && !slices.Contains(eff, x.String()) {
-					eff = append(eff, x.String())
+				if !slices.Contains(eff, a.String()) {
+					eff = append(eff, a.String())
+				}
+			}
+		} else {
+			requested, err := parsePatterns(req.Network)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range requested {
+				for _, a := range allowed {
+					if x, ok := r.Intersect(a); ok && !slices.Contains(eff, x.String()) {
+						eff = append(eff, x.String())
+					}
 				}
 			}
 		}
@@ -323,7 +337,11 @@ func report(man *abi.Manifest, g *runtime.Grant) []Line {
 			granted = append(slices.Clone(granted), "(private addresses allowed)")
 		}
 	}
-	add("network", orDash(req.Network), orDash(granted))
+	requested := orDash(req.Network)
+	if req.WantsAnyHost() {
+		requested = AnyHostRequested
+	}
+	add("network", requested, orDash(granted))
 	var rf, gf []string
 	for _, f := range req.Files {
 		rf = append(rf, f.Guest+" ("+modeOf(f.Mode)+")")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -242,3 +243,84 @@ func TestSecretResolutionErrorsNameTheSecret(t *testing.T) {
 }
 
 var _ = runtime.Grant{}
+
+// A module that asks for any host ("*") gets exactly the operator's allow
+// list: never a host the operator did not name, private addresses only
+// with private: true, and less for a tool the policy narrows.
+func TestAnyHostGetsExactlyTheOperatorsList(t *testing.T) {
+	man := manifest(abi.Permissions{Network: []string{abi.AnyHost}}, "fetch", "fetch_raw")
+	for name, p := range map[string]*Policy{"no policy": nil, "empty policy": {}, "no network": {Modules: map[string]*Module{"fetch": {KV: &KV{}}}}} {
+		g, err := p.Grants(man, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Tools["fetch"].Network != nil {
+			t.Errorf("%s: granted network %+v", name, g.Tools["fetch"].Network)
+		}
+	}
+
+	p, err := Parse([]byte(`
+modules:
+  fetch:
+    network: {allow: ["API.example.com", "*.example.org:443", "wiki.intranet.corp:8443", "api.example.com"]}
+    tools:
+      fetch_raw: {network: {allow: ["api.example.com", "other.net"]}}
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := FromFlags([]string{"docs.internal"}, false, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := p.Grants(man, &Options{Flags: flags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := g.Tools["fetch"]
+	if got := fmt.Sprint(fetch.Network.Allow); got != "[api.example.com *.example.org:443 wiki.intranet.corp:8443 docs.internal]" {
+		t.Errorf("network = %s, want the operator's list, once each", got)
+	}
+	if fetch.Network.Private {
+		t.Error("private addresses allowed without the operator's private: true")
+	}
+	if got := fmt.Sprint(g.Tools["fetch_raw"].Network.Allow); got != "[api.example.com]" {
+		t.Errorf("fetch_raw network = %s, want the tool's narrowing", got)
+	}
+	if len(g.Warnings) != 0 {
+		t.Errorf("warnings: %q", g.Warnings)
+	}
+	if l := g.Report[0]; l.Capability != "network" || l.Requested != AnyHostRequested || !strings.HasPrefix(l.Granted, "api.example.com, ") {
+		t.Errorf("report: %+v", l)
+	}
+
+	// Never more than the operator's list, whatever the list: every
+	// granted pattern is one the operator wrote.
+	lists := [][]string{{"a.com"}, {"*.a.com"}, {"a.com:8080", "*.b.org"}, {"10.0.0.1"}, {"a.com", "*.a.com", "a.com:443"}}
+	for _, allow := range lists {
+		for _, private := range []bool{false, true} {
+			p := &Policy{Modules: map[string]*Module{"fetch": {Network: &Network{Allow: allow, Private: private}}}}
+			g, err := p.Grants(man, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := g.Tools["fetch"].Network
+			if got == nil || got.Private != private {
+				t.Fatalf("allow %v private %t: granted %+v", allow, private, got)
+			}
+			for _, h := range got.Allow {
+				if !slices.Contains(allow, h) {
+					t.Errorf("allow %v: granted %s, which the operator did not name", allow, h)
+				}
+			}
+		}
+	}
+
+	// The operator names hosts: "*" is no grant.
+	if _, err := Parse([]byte("modules:\n  fetch:\n    network: {allow: ['*']}\n"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "name the hosts") {
+		t.Errorf("a policy allowing \"*\": %v", err)
+	}
+	if _, err := FromFlags([]string{"*"}, false, nil, nil); err == nil || !strings.Contains(err.Error(), "name the hosts") {
+		t.Errorf("--allow-net '*': %v", err)
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -375,5 +377,32 @@ func TestInspectDirectory(t *testing.T) {
 	code, out, errOut = runCLI(t, "", "inspect", filepath.Join(dir, "hash.wasm"), guests+"/wat/echo/echo.wasm")
 	if code != exitOK || !strings.Contains(out, "hash ") || !strings.Contains(out, "echo ") {
 		t.Errorf("inspect of two files: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// The fetch example asks for any host: it reaches an intranet host the
+// operator allows (here a local server, so private addresses must be
+// allowed too), and nothing the operator did not name.
+func TestFetchReachesWhatTheOperatorAllows(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("intranet page"))
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	fetch := guests + "/go/fetch/fetch.wasm"
+	args := `{"url":"` + srv.URL + `/"}`
+
+	code, out, errOut := runCLI(t, "", "call", "--allow-net", host, "--allow-private-net", fetch, "fetch", args)
+	if code != exitOK || !strings.Contains(out, "intranet page") {
+		t.Errorf("allowed host: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "call", "--allow-net", host, fetch, "fetch", args)
+	if code != exitToolError || !strings.Contains(out, "denied") {
+		t.Errorf("allowed host at a private address, without --allow-private-net: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "call", "--allow-net", "example.com", "--allow-private-net", fetch, "fetch", args)
+	if code != exitToolError || !strings.Contains(out, "denied") {
+		t.Errorf("a host the operator did not name: exit %d\n%s", code, out)
 	}
 }

@@ -25,14 +25,12 @@ func init() {
 		Name:        "fetch",
 		Version:     "0.1.0",
 		Description: "Fetch a web page or document as readable text, written in Go with the wasmgate SDK.",
-		// What a module asks for is only an upper bound: the call may reach
-		// the hosts that both this list and the operator's --allow-net (or
-		// the policy's network.allow) name, so the operator decides.
-		Permissions: sdk.Permissions{Network: []string{
-			"*.com", "*.org", "*.net", "*.io", "*.dev", "*.edu", "*.gov", "*.app", "*.info", "*.wiki",
-			"*.uk", "*.de", "*.fr", "*.eu",
-		}},
-		Limits: sdk.Limits{Timeout: "30s"},
+		// fetch goes wherever it is told, so it asks for "*": whatever
+		// hosts the operator allows (--allow-net, the policy's
+		// network.allow), an intranet host included, and nothing else.
+		// Private addresses still need the operator's private: true.
+		Permissions: sdk.Permissions{Network: []string{"*"}},
+		Limits:      sdk.Limits{Timeout: "30s"},
 	})
 	sdk.Tool("fetch", fetch, sdk.Title("Fetch URL"),
 		sdk.Description("Fetch a URL with HTTP GET and return its content as text. HTML is converted to Markdown-like text (headings, links, lists, code); JSON and other text come back as they are. Only hosts the operator allows can be reached."),

@@ -54,7 +54,9 @@ type ModuleInfo struct {
 // Permissions is what the module asks for; the operator decides what it gets.
 type Permissions struct {
 	// Network lists host patterns: "api.example.com", "*.example.org",
-	// either with ":PORT".
+	// either with ":PORT". A tool that reaches whatever it is told to
+	// (a fetcher) asks for []string{"*"} instead: whatever hosts the
+	// operator allows.
 	Network []string `json:"network,omitempty"`
 	// Files lists directories the module wants mounted.
 	Files   []FileMount `json:"files,omitempty"`
