@@ -102,24 +102,80 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'wasmgate COMMAND -h' for a command's flags.\n")
 }
 
-// newFlagSet returns a FlagSet whose usage text shows the command's synopsis.
+// examples are shown at the end of a command's -h.
+func examples(name string) string {
+	switch name {
+	case "call":
+		return `  wasmgate call greet.wasm greet '{"who":"world"}'
+  echo '{"text":"hi"}' | wasmgate call hash.wasm sha256 -
+  wasmgate call --allow-net api.github.com fetch.wasm fetch '{"url":"https://api.github.com/"}'
+  wasmgate call --resource test://static-text resources.wasm
+`
+	case "inspect":
+		return `  wasmgate inspect --policy policy.yaml fetch.wasm
+  wasmgate inspect --json tools/
+`
+	case "serve":
+		return `  # For Claude Code, which starts it and speaks MCP over stdio:
+  claude mcp add wasmgate -- /path/to/bin/wasmgate serve /path/to/tools
+
+  # Over HTTP on the loopback interface, with the grants of a policy file
+  # and an audit log:
+  wasmgate serve --http 127.0.0.1:8787 --policy policy.yaml --audit audit.jsonl tools/
+
+  # Every module of a directory, walked for .wasm files (directories named
+  # testdata and dot-directories skipped), and one more file:
+  wasmgate serve guests/ extra/tool.wasm
+`
+	}
+	return ""
+}
+
+// newFlagSet returns a FlagSet whose usage text shows the command's
+// synopsis, its flags (long ones written --name, as the documentation
+// writes them; Go's flag package accepts both forms) and examples.
 func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	for _, c := range commands() {
 		if c.name == name {
 			fs.Usage = func() {
-				fmt.Fprintf(fs.Output(), "Usage: wasmgate %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
+				out := fs.Output()
+				fmt.Fprintf(out, "Usage: wasmgate %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
 				n := 0
 				fs.VisitAll(func(*flag.Flag) { n++ })
 				if n > 0 {
-					fmt.Fprintf(fs.Output(), "\nFlags:\n")
+					var b strings.Builder
+					fs.SetOutput(&b)
 					fs.PrintDefaults()
+					fs.SetOutput(out)
+					fmt.Fprintf(out, "\nFlags:\n%s", longFlags(b.String()))
+				}
+				if ex := examples(c.name); ex != "" {
+					fmt.Fprintf(out, "\nExamples:\n%s", ex)
 				}
 			}
 		}
 	}
 	return fs
+}
+
+// longFlags rewrites the flag lines of flag.PrintDefaults ("  -name ...")
+// as "  --name ..." for every name longer than one letter.
+func longFlags(defaults string) string {
+	lines := strings.Split(defaults, "\n")
+	for i, l := range lines {
+		rest, ok := strings.CutPrefix(l, "  -")
+		if !ok || strings.HasPrefix(rest, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, " ")
+		name, _, _ = strings.Cut(name, "\t")
+		if len(name) > 1 {
+			lines[i] = "  --" + rest
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // parseInterspersed parses flags anywhere among the positional arguments.

@@ -406,3 +406,33 @@ func TestFetchReachesWhatTheOperatorAllows(t *testing.T) {
 		t.Errorf("a host the operator did not name: exit %d\n%s", code, out)
 	}
 }
+
+// -h writes long flags as the documentation does, --name, and serve's
+// shows examples.
+func TestHelpShowsLongFlags(t *testing.T) {
+	for _, cmd := range []string{"call", "inspect", "serve", "pack", "new"} {
+		code, out, errOut := runCLI(t, "", cmd, "-h")
+		help := out + errOut
+		if code != exitOK {
+			t.Errorf("%s -h: exit %d", cmd, code)
+		}
+		for _, l := range strings.Split(help, "\n") {
+			rest, ok := strings.CutPrefix(l, "  -")
+			if name := strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' }); ok && !strings.HasPrefix(rest, "-") && len(name) > 0 && len(name[0]) > 1 {
+				t.Errorf("%s -h writes a long flag with one dash: %q", cmd, l)
+			}
+		}
+	}
+	_, _, help := runCLI(t, "", "serve", "-h")
+	for _, want := range []string{"  --http ADDR", "  --state-dir DIR", "  -v\t", "Examples:", "claude mcp add wasmgate -- ", "wasmgate serve --http 127.0.0.1:8787 --policy policy.yaml", "wasmgate serve guests/"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("serve -h lacks %q:\n%s", want, help)
+		}
+	}
+	// Either form is accepted.
+	for _, flag := range []string{"-timeout", "--timeout"} {
+		if code, _, errOut := runCLI(t, "", "call", flag, "5s", guests+"/wat/echo/echo.wasm", "echo"); code != exitOK {
+			t.Errorf("call %s 5s: exit %d %s", flag, code, errOut)
+		}
+	}
+}
