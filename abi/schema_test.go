@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 func TestDescribe(t *testing.T) {
@@ -105,5 +107,29 @@ func TestInputSchemaWithoutDefaultsKeepsBytes(t *testing.T) {
 	got, err := s.Arguments(json.RawMessage(in))
 	if err != nil || string(got) != in {
 		t.Errorf("Arguments(%s) = %s, %v; want the same bytes", in, got, err)
+	}
+}
+
+// TestJSONSchemaGoFailsDraft04 records why ResolveSchema refuses draft-04
+// (RATIONALE.md, "Strict manifest"): jsonschema-go resolves a draft-04
+// schema without an error and then fails every instance, valid or not. If
+// a new version validates draft-04, this test fails and the refusal needs
+// another look.
+func TestJSONSchemaGoFailsDraft04(t *testing.T) {
+	var s jsonschema.Schema
+	if err := json.Unmarshal([]byte(`{"$schema":"http://json-schema.org/draft-04/schema#","type":"object","properties":{"a":{"type":"string"}}}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.Resolve(nil)
+	if err != nil {
+		t.Fatalf("jsonschema-go no longer resolves draft-04: %v", err)
+	}
+	for _, valid := range []any{map[string]any{"a": "x"}, map[string]any{}} {
+		if err := rs.Validate(valid); err == nil {
+			t.Errorf("jsonschema-go validated %v against a draft-04 schema", valid)
+		}
+	}
+	if _, err := ResolveSchema(json.RawMessage(`{"$schema":"http://json-schema.org/draft-04/schema#","type":"object"}`)); err == nil {
+		t.Error("ResolveSchema accepted draft-04")
 	}
 }
