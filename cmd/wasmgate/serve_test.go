@@ -180,7 +180,7 @@ func TestServeHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	help := errb.String()
-	for _, flag := range []string{"-http ADDR", "-stateless", "-auth-token-file FILE", "-read-timeout duration", "-idle-timeout duration", "-session-timeout duration", "-max-sessions int", "-max-header-size size", "-allow-origin ORIGIN", "-timeout duration", "-memory size", "-output size", "-v", "-policy FILE", "-audit FILE", "-allow-net", "-mount", "-env"} {
+	for _, flag := range []string{"--http ADDR", "--stateless", "--auth-token-file FILE", "--read-timeout duration", "--idle-timeout duration", "--session-timeout duration", "--max-sessions int", "--max-header-size size", "--allow-origin ORIGIN", "--timeout duration", "--memory size", "--output size", "-v", "--policy FILE", "--audit FILE", "--allow-net", "--mount", "--env", "--state-dir DIR"} {
 		if !strings.Contains(help, "  "+flag) {
 			t.Errorf("help does not list %s:\n%s", flag, help)
 		}
@@ -188,6 +188,7 @@ func TestServeHelp(t *testing.T) {
 	// Each flag's entry (its line and the indented usage after it) says
 	// its default.
 	_, flags, _ := strings.Cut(help, "Flags:\n")
+	flags, _, _ = strings.Cut(flags, "\nExamples:\n")
 	for _, entry := range regexp.MustCompile(`(?m)^  -`).Split(flags, -1)[1:] {
 		if !strings.Contains(entry, "default") {
 			t.Errorf("flag -%s does not say its default", strings.TrimSpace(entry))
