@@ -31,71 +31,92 @@ type Table struct {
 
 var importKinds = []string{"func", "table", "memory", "global", "tag"}
 
-// ReadInfo reads a module's imports and the initial size of its memory.
+// ReadInfo reads a module's imports and the sizes of its memory and tables,
+// and checks the module against DefaultLimits.
 func ReadInfo(wasm []byte) (*Info, error) {
+	return DefaultLimits().ReadInfo(wasm)
+}
+
+// ReadInfo reads a module's imports and the sizes of its memory and tables,
+// and checks the module against l. A module over a limit is a *LimitError.
+func (l Limits) ReadInfo(wasm []byte) (*Info, error) {
+	if n := uint64(len(wasm)); exceeds(n, l.ModuleSize) {
+		return nil, over("ModuleSize", n, l.ModuleSize, inBytes(l.ModuleSize), "module is %d bytes", n)
+	}
 	sections, err := Parse(wasm)
 	if err != nil {
 		return nil, err
 	}
 	info := &Info{}
+	c := &checker{Limits: l}
 	for _, s := range sections {
 		switch s.ID {
+		case SectionType:
+			if err := c.types(s.Payload); err != nil {
+				return nil, fmt.Errorf("type section: %w", err)
+			}
 		case SectionImport:
 			if info.Imports, err = readImports(s.Payload); err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
 			}
+			for _, im := range info.Imports {
+				if im.Kind == "func" {
+					c.imported++
+				}
+			}
+		case SectionFunction:
+			if err := c.functions(s.Payload); err != nil {
+				return nil, fmt.Errorf("function section: %w", err)
+			}
 		case SectionTable:
-			if info.Tables, err = readTables(s.Payload); err != nil {
+			if info.Tables, err = c.tables(s.Payload); err != nil {
 				return nil, fmt.Errorf("table section: %w", err)
 			}
 		case SectionMemory:
-			r := NewReader(s.Payload)
-			n, err := r.U32()
+			mins, err := c.memories(s.Payload)
 			if err != nil {
 				return nil, fmt.Errorf("memory section: %w", err)
 			}
-			info.Memories = int(n)
-			if n > 0 {
-				if _, err := r.Byte(); err != nil { // flags
-					return nil, fmt.Errorf("memory section: %w", err)
-				}
-				if info.MemoryMinPages, err = r.u64(); err != nil {
-					return nil, fmt.Errorf("memory section: %w", err)
-				}
+			info.Memories = len(mins)
+			if len(mins) > 0 {
+				info.MemoryMinPages = mins[0]
+			}
+		case SectionGlobal:
+			if err := count(s.Payload, "Globals", "globals", l.Globals); err != nil {
+				return nil, fmt.Errorf("global section: %w", err)
+			}
+		case SectionElement:
+			if err := count(s.Payload, "ElementSegments", "element segments", l.ElementSegments); err != nil {
+				return nil, fmt.Errorf("element section: %w", err)
+			}
+		case SectionData:
+			if err := count(s.Payload, "DataSegments", "data segments", l.DataSegments); err != nil {
+				return nil, fmt.Errorf("data section: %w", err)
+			}
+		case SectionCode:
+			if err := c.code(s.Payload); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return info, nil
 }
 
-func readTables(payload []byte) ([]Table, error) {
-	r := NewReader(payload)
-	n, err := r.U32()
+// limits reads the limits of a table or memory type.
+func (r *Reader) limits() (min, max uint64, hasMax bool, err error) {
+	flags, err := r.Byte()
 	if err != nil {
-		return nil, err
+		return 0, 0, false, err
 	}
-	var out []Table
-	for i := uint32(0); i < n; i++ {
-		if _, err := r.Byte(); err != nil { // element type
-			return nil, err
-		}
-		flags, err := r.Byte()
-		if err != nil {
-			return nil, err
-		}
-		var t Table
-		if t.Min, err = r.u64(); err != nil {
-			return nil, err
-		}
-		if flags&0x01 != 0 {
-			t.HasMax = true
-			if t.Max, err = r.u64(); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, t)
+	if min, err = r.u64(); err != nil {
+		return 0, 0, false, err
 	}
-	return out, nil
+	if flags&0x01 != 0 {
+		if max, err = r.u64(); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	return min, max, flags&0x01 != 0, nil
 }
 
 func (r *Reader) u64() (uint64, error) {
