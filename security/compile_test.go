@@ -1,0 +1,195 @@
+package security
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/internal/wasmbin"
+	"github.com/wasmgate/wasmgate/runtime"
+)
+
+// TestHostileCompile loads modules built to stall wazero's compiler, whose
+// time grows faster than the module (50,000 nested blocks, 150 KB, took
+// 10.8 s to compile; 500,000 over 100 s), or to make it allocate gigabytes
+// while decoding. Each must be
+// refused at load, before compiling, with an error that says which limit it
+// exceeds and by how much; a good module must load and answer right after on
+// the same runtime.
+func TestHostileCompile(t *testing.T) {
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	dir := t.TempDir()
+	one := func(body []byte) []byte { return hostile{bodies: [][]byte{body}}.wasm() }
+
+	attacks := []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"50,000 nested blocks", one(body(0, nestedBlocks(50_000))), "function 1 nests blocks 50000 deep, over the limit of 4096"},
+		{"500,000 nested blocks", one(body(0, nestedBlocks(500_000))), "function 1 has a body of 1500002 bytes, over the limit of 262144 bytes (256 KiB)"},
+		{"4,294,967,295 locals", one(body(1<<32-1, nil)), "function 1 declares 4294967295 locals, over the limit of 1000"},
+		{"a body declared 4 GiB long", one([]byte{0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0, 0x0B}), "function 1 has a body of 4294967295 bytes, over the limit of 262144 bytes (256 KiB)"},
+		{"a body of 2 MiB", one(body(0, make([]byte, 2<<20))), "function 1 has a body of 2097154 bytes, over the limit of 262144 bytes (256 KiB)"},
+		{"10,000 loops in a row", one(body(0, bytes.Repeat([]byte{0x03, 0x40, 0x0B}, 10_000))), "module's functions have 10000600018 branch points squared (function 1 has 100003 branch points), over the limit of 400000000"},
+		{"1,000 locals live across 3,000 ifs", one(body(1000, liveAcrossIfs(1000, 3000))), "module's functions have 9003000 locals times branch points (function 1 has 1000 locals and 9003 branch points), over the limit of 5000000"},
+		{"100,000 functions", hostile{bodies: slices.Repeat([][]byte{body(0, nil)}, 100_000)}.wasm(), "module has 100001 functions (0 imported), over the limit of 50000"},
+		{"a 9 MiB module", hostile{bodies: slices.Repeat([][]byte{body(0, make([]byte, 900_000))}, 10)}.wasm(), "over the limit of 8388608 bytes (8 MiB)"},
+		{"a table of 4,294,967,295 elements", hostile{sections: []wasmbin.Section{limits(wasmbin.SectionTable, 1<<32-1)}}.wasm(), "table 0 declares a minimum of 4294967295 elements, over the limit of 134217728 elements"},
+		{"a memory over 4 GiB", hostile{sections: []wasmbin.Section{limits(wasmbin.SectionMemory, 1<<16+1)}}.wasm(), "memory 0 declares a minimum of 65537 pages, over the limit of 65536 pages (4 GiB)"},
+	}
+	for _, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			path := filepath.Join(dir, "hostile.wasm")
+			if err := os.WriteFile(path, a.wasm, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m, err := rt.Load(ctx, path)
+			if err == nil {
+				m.Close(ctx)
+				t.Fatal("the module loaded")
+			}
+			if !strings.Contains(err.Error(), a.want) {
+				t.Errorf("err = %v, want %q", err, a.want)
+			}
+			var le *wasmbin.LimitError
+			if !errors.As(err, &le) {
+				t.Errorf("err = %v: not refused before compiling", err)
+			}
+			// A good module right after.
+			good, err := rt.Load(ctx, "../guests/c/hash/hash.wasm")
+			if err != nil {
+				t.Fatalf("good module after the attack: %v", err)
+			}
+			defer good.Close(ctx)
+			out, err := good.Call(ctx, runtime.Call{Tool: "sha256", Arguments: json.RawMessage(`{"text":"abc"}`)})
+			if err != nil || out.Err != nil {
+				t.Fatalf("good call after the attack: %v %v", err, out.Err)
+			}
+			if text := out.Result.Content[0].(*mcp.TextContent).Text; !strings.HasPrefix(text, "ba7816bf") {
+				t.Fatalf("good call after the attack: %q", clip(text))
+			}
+		})
+	}
+}
+
+// TestCompileAtLimits: a module at the nesting, locals and br_table limits
+// loads.
+func TestCompileAtLimits(t *testing.T) {
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	l := wasmbin.DefaultLimits()
+	brTable := append([]byte{0x02, 0x40, 0x41, 0, 0x0E}, wasmbin.AppendU32(nil, uint32(l.BrTable))...)
+	brTable = append(append(brTable, make([]byte, l.BrTable+1)...), 0x0B) // every target: the block
+	wasm := hostile{bodies: [][]byte{body(0, nestedBlocks(int(l.Nesting))), body(l.Locals, nil), body(0, brTable)}}.wasm()
+	path := filepath.Join(t.TempDir(), "limits.wasm")
+	if err := os.WriteFile(path, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rt.Load(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+}
+
+// hostile is a tool module: a memory, an empty _start (function 0), the
+// given function bodies (made by body, all of type () -> ()) and a manifest.
+// Its sections replace the default memory section or are added.
+type hostile struct {
+	bodies   [][]byte
+	sections []wasmbin.Section
+}
+
+func (h hostile) wasm() []byte {
+	bodies := append([][]byte{body(0, nil)}, h.bodies...)
+	funcs := wasmbin.AppendU32(nil, uint32(len(bodies)))
+	funcs = append(funcs, make([]byte, len(bodies))...) // type 0 each
+	code := wasmbin.AppendU32(nil, uint32(len(bodies)))
+	for _, b := range bodies {
+		code = append(code, b...)
+	}
+	mem := wasmbin.Section{ID: wasmbin.SectionMemory, Payload: []byte{1, 0, 1}}
+	var table []wasmbin.Section
+	for _, s := range h.sections {
+		switch s.ID {
+		case wasmbin.SectionMemory:
+			mem = s
+		case wasmbin.SectionTable:
+			table = append(table, s)
+		}
+	}
+	sections := []wasmbin.Section{
+		{ID: wasmbin.SectionType, Payload: []byte{1, 0x60, 0, 0}},
+		{ID: wasmbin.SectionFunction, Payload: funcs},
+	}
+	sections = append(sections, table...)
+	sections = append(sections, mem,
+		wasmbin.Section{ID: wasmbin.SectionExport, Payload: []byte{2, 6, '_', 's', 't', 'a', 'r', 't', 0, 0, 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0}},
+		wasmbin.Section{ID: wasmbin.SectionCode, Payload: code})
+	manifest := `{"abi":1,"name":"hostile","version":"0.1.0","description":"A module built to stall the compiler.",` +
+		`"tools":[{"name":"hostile","description":"Never runs.","inputSchema":{"type":"object","properties":{}}}]}`
+	wasm, err := abi.EmbedManifest(wasmbin.Encode(sections), []byte(manifest))
+	if err != nil {
+		panic(err)
+	}
+	return wasm
+}
+
+// limits encodes a section of one table (funcref) or memory with the given
+// minimum.
+func limits(id byte, min uint32) wasmbin.Section {
+	p := []byte{1}
+	if id == wasmbin.SectionTable {
+		p = append(p, 0x70)
+	}
+	return wasmbin.Section{ID: id, Payload: wasmbin.AppendU32(append(p, 0), min)}
+}
+
+// body is a function body with locals i32 locals, the instructions and the
+// final end, prefixed with its size.
+func body(locals uint64, instrs []byte) []byte {
+	b := []byte{0}
+	if locals > 0 {
+		b = append(wasmbin.AppendU32([]byte{1}, uint32(locals)), 0x7F)
+	}
+	b = append(append(b, instrs...), 0x0B)
+	return append(wasmbin.AppendU32(nil, uint32(len(b))), b...)
+}
+
+func nestedBlocks(n int) []byte {
+	return append(bytes.Repeat([]byte{0x02, 0x40}, n), bytes.Repeat([]byte{0x0B}, n)...)
+}
+
+// liveAcrossIfs sets every local, then runs n ifs in a row, then reads
+// every local: each local is live in every block.
+func liveAcrossIfs(locals, n int) []byte {
+	var b []byte
+	for k := range locals {
+		b = wasmbin.AppendU32(append(b, 0x41, 1, 0x21), uint32(k)) // i32.const 1; local.set k
+	}
+	b = append(b, bytes.Repeat([]byte{0x41, 0, 0x04, 0x40, 0x0B}, n)...)
+	b = append(b, 0x41, 0)
+	for k := range locals {
+		b = append(wasmbin.AppendU32(append(b, 0x20), uint32(k)), 0x6A) // local.get k; i32.add
+	}
+	return append(b, 0x1A)
+}
