@@ -39,6 +39,10 @@ const (
 	// slot of its module, then room in the server's budget) before it is
 	// refused as busy.
 	DefaultQueueTimeout = 30 * time.Second
+	// DefaultCompileTimeout bounds compiling one module: the structural
+	// limits checked before compiling keep every function's compile short,
+	// and this bounds their sum (a 10 MB Go module compiles in about 5 s).
+	DefaultCompileTimeout = 2 * time.Minute
 	// MaxMemory is the largest memory limit: the 32-bit wasm address space.
 	MaxMemory abi.Size = 4 << 30
 )
@@ -121,6 +125,7 @@ type Config struct {
 	maxCalls       int
 	maxMemory      int64
 	queueTimeout   time.Duration
+	compileTimeout time.Duration
 	interrupt      Interrupt
 	engine         Engine
 	logger         *slog.Logger
@@ -132,7 +137,7 @@ type Config struct {
 // module, DefaultMaxCalls() and DefaultMaxMemory() for all calls together,
 // DefaultQueueTimeout, InterruptInstrument and EngineAuto.
 func NewConfig() *Config {
-	return &Config{limits: DefaultLimits(), maxConcurrency: DefaultMaxConcurrency, queueTimeout: DefaultQueueTimeout}
+	return &Config{limits: DefaultLimits(), maxConcurrency: DefaultMaxConcurrency, queueTimeout: DefaultQueueTimeout, compileTimeout: DefaultCompileTimeout}
 }
 
 // DefaultMaxCalls is how many calls of all modules together run at once
@@ -204,6 +209,16 @@ func (c *Config) WithQueueTimeout(d time.Duration) *Config {
 	cp := c.clone()
 	if d > 0 {
 		cp.queueTimeout = d
+	}
+	return cp
+}
+
+// WithCompileTimeout bounds how long compiling one module may take before
+// it fails to load. Default DefaultCompileTimeout.
+func (c *Config) WithCompileTimeout(d time.Duration) *Config {
+	cp := c.clone()
+	if d > 0 {
+		cp.compileTimeout = d
 	}
 	return cp
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // invalidBody is a module that every check before compiling accepts (it is
@@ -107,5 +108,44 @@ func TestInstrumentedModulesAreCached(t *testing.T) {
 	loadOnce()
 	if again, _ := os.ReadFile(cached[0]); !bytes.Equal(again, first) {
 		t.Error("the damaged cached copy was not replaced")
+	}
+}
+
+// TestCompileTimeLimit: a module whose compile outlasts the limit fails to
+// load with a message naming the limit. (A limit of a nanosecond has
+// passed before compiling starts, whatever the machine.)
+func TestCompileTimeLimit(t *testing.T) {
+	r := newTestRuntime(t, NewConfig().WithCompileTimeout(time.Nanosecond))
+	_, err := r.Load(context.Background(), goWasm)
+	if err == nil || !strings.Contains(err.Error(), "compile time limit") {
+		t.Fatalf("err = %v, want the compile time limit", err)
+	}
+}
+
+// TestCloseStopsBackgroundCompiles: Close during background compiles
+// returns once they stopped, and the modules report why they are not
+// ready rather than hanging.
+func TestCloseStopsBackgroundCompiles(t *testing.T) {
+	r, err := New(context.Background(), NewConfig().WithCacheDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []*Module
+	for _, p := range []string{goWasm, cWasm, echoWasm} {
+		m, err := r.Open(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods = append(mods, m)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mods {
+		select {
+		case <-m.ready:
+		default:
+			t.Errorf("%s: still compiling after Close returned", m.Name())
+		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -35,8 +36,9 @@ import (
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
 )
 
-// MaxModuleSize is the largest .wasm file Load reads.
-const MaxModuleSize = 256 << 20
+// MaxModuleSize is the largest .wasm file Load reads: the structural
+// limit on module size checked before compiling (internal/wasmbin).
+const MaxModuleSize = 16 << 20
 
 // Runtime compiles and runs modules. It is safe for concurrent use.
 type Runtime struct {
@@ -50,6 +52,10 @@ type Runtime struct {
 	admission *admission
 	cacheDir  string        // "" when compiled code is kept in memory only
 	compiling chan struct{} // a slot per module compiling in the background
+	// compiles counts background compiles, which compileCtx stops.
+	compiles     sync.WaitGroup
+	compileCtx   context.Context
+	stopCompiles context.CancelFunc
 }
 
 // New creates a Runtime. Close it to release compiled code.
@@ -102,6 +108,7 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 		maxCalls = DefaultMaxCalls()
 	}
 	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls), compiling: make(chan struct{}, compileSlots()), cacheDir: cacheDir}
+	r.compileCtx, r.stopCompiles = context.WithCancel(context.WithoutCancel(ctx))
 	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
 	if err == nil {
 		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
@@ -124,6 +131,9 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 
 // Close releases the runtime, its modules and the in-memory cache.
 func (r *Runtime) Close(ctx context.Context) error {
+	// Background compiles write to the cache: stop them and wait first.
+	r.stopCompiles()
+	r.compiles.Wait()
 	err := r.wz.Close(ctx)
 	return errors.Join(err, r.cache.Close(ctx))
 }
@@ -187,6 +197,9 @@ func (r *Runtime) open(ctx context.Context, path string) (*Module, error) {
 	// never past the limit whatever the size said.
 	size := int64(0)
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		if err := wasmbin.DefaultLimits().CheckSize(uint64(fi.Size())); err != nil {
+			return nil, err
+		}
 		size = min(fi.Size(), MaxModuleSize)
 	}
 	// ReadFrom grows the buffer unless MinRead bytes are free.
@@ -206,7 +219,11 @@ func (r *Runtime) open(ctx context.Context, path string) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	go m.compileBackground(context.WithoutCancel(ctx), wasm)
+	r.compiles.Add(1)
+	go func() {
+		defer r.compiles.Done()
+		m.compileBackground(r.compileCtx, wasm)
+	}()
 	return m, nil
 }
 
@@ -287,6 +304,8 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 	return m, nil
 }
 
+var errCompileTimeout = errors.New("compile time limit reached")
+
 // compileSlots is how many CPUs compiling may keep busy: all but one, so
 // that a server compiling its modules in the background still answers at
 // once.
@@ -294,7 +313,12 @@ func compileSlots() int { return max(1, goruntime.GOMAXPROCS(0)-1) }
 
 // compileBackground compiles m when a compile slot is free.
 func (m *Module) compileBackground(ctx context.Context, wasm []byte) {
-	m.rt.compiling <- struct{}{}
+	select {
+	case m.rt.compiling <- struct{}{}:
+	case <-ctx.Done():
+		m.compile(ctx, wasm) // fails at once, closing ready
+		return
+	}
 	defer func() { <-m.rt.compiling }()
 	m.compile(ctx, wasm)
 }
@@ -318,9 +342,16 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 			return fmt.Errorf("prepare module: %w", err)
 		}
 	}
-	cctx := experimental.WithCompilationWorkers(ctx, compileSlots())
+	// At least two workers: wazero checks for cancellation between
+	// functions only when compiling with several.
+	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.compileTimeout, errCompileTimeout)
+	defer cancel()
+	cctx := experimental.WithCompilationWorkers(ctx, max(2, compileSlots()))
 	compiled, err := compileModule(cctx, r.wz, code)
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errCompileTimeout) {
+			return fmt.Errorf("compile: it took longer than %s, the compile time limit; a module this large or this deeply nested is refused", r.cfg.compileTimeout)
+		}
 		return fmt.Errorf("compile: %w", err)
 	}
 	if err := m.inspectCompiled(compiled); err != nil {

@@ -48,7 +48,7 @@ func TestHostileCompile(t *testing.T) {
 		{"10,000 loops in a row", one(body(0, bytes.Repeat([]byte{0x03, 0x40, 0x0B}, 10_000))), "module's functions have 10000600018 branch points squared (function 1 has 100003 branch points), over the limit of 400000000"},
 		{"1,000 locals live across 3,000 ifs", one(body(1000, liveAcrossIfs(1000, 3000))), "module's functions have 9003000 locals times branch points (function 1 has 1000 locals and 9003 branch points), over the limit of 5000000"},
 		{"100,000 functions", hostile{bodies: slices.Repeat([][]byte{body(0, nil)}, 100_000)}.wasm(), "module has 100001 functions (0 imported), over the limit of 50000"},
-		{"a 9 MiB module", hostile{bodies: slices.Repeat([][]byte{body(0, make([]byte, 900_000))}, 10)}.wasm(), "over the limit of 8388608 bytes (8 MiB)"},
+		{"a 17 MiB module", hostile{bodies: slices.Repeat([][]byte{body(0, make([]byte, 900_000))}, 19)}.wasm(), "over the limit of 16777216 bytes (16 MiB)"},
 		{"a table of 4,294,967,295 elements", hostile{sections: []wasmbin.Section{limits(wasmbin.SectionTable, 1<<32-1)}}.wasm(), "table 0 declares a minimum of 4294967295 elements, over the limit of 134217728 elements"},
 		{"a memory over 4 GiB", hostile{sections: []wasmbin.Section{limits(wasmbin.SectionMemory, 1<<16+1)}}.wasm(), "memory 0 declares a minimum of 65537 pages, over the limit of 65536 pages (4 GiB)"},
 	}

@@ -40,8 +40,8 @@ func ReadInfo(wasm []byte) (*Info, error) {
 // ReadInfo reads a module's imports and the sizes of its memory and tables,
 // and checks the module against l. A module over a limit is a *LimitError.
 func (l Limits) ReadInfo(wasm []byte) (*Info, error) {
-	if n := uint64(len(wasm)); exceeds(n, l.ModuleSize) {
-		return nil, over("ModuleSize", n, l.ModuleSize, inBytes(l.ModuleSize), "module is %d bytes", n)
+	if err := l.CheckSize(uint64(len(wasm))); err != nil {
+		return nil, err
 	}
 	sections, err := Parse(wasm)
 	if err != nil {
@@ -196,4 +196,13 @@ func (r *Reader) skipImportDesc() error {
 		return r.SkipLEB(5)
 	}
 	return fmt.Errorf("unknown import kind 0x%02x", kind)
+}
+
+// CheckSize returns the *LimitError for a module of n bytes, or nil: a
+// reader can refuse a file by its size before reading it.
+func (l Limits) CheckSize(n uint64) error {
+	if exceeds(n, l.ModuleSize) {
+		return over("ModuleSize", n, l.ModuleSize, inBytes(l.ModuleSize), "module is %d bytes", n)
+	}
+	return nil
 }
