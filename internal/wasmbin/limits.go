@@ -115,16 +115,18 @@ func DefaultLimits() Limits {
 		// 65,536 pages, 4 GiB: the whole 32-bit address space. Below that a
 		// call's memory limit decides.
 		MemoryMin: 65_536,
-		// 1,500,000 branch points: the most is 338,559 (Go).
-		Branches: 1_500_000,
-		// 400,000,000: the most is 156,644,481 (Go; its biggest function
-		// has 4,594 branch points). One function may have up to 20,000.
-		BranchesSquared: 400_000_000,
-		// 5,000,000: the most is 2,627,978 (Go, which has about 21 locals
-		// in every function, so that an 8 MiB Go program would have about
-		// 5,000,000). The dearest budget per unit: 1,000 locals read across
-		// 1,666 ifs.
-		LocalsTimesBranches: 5_000_000,
+		// 3,000,000 branch points: the most is 338,559 (Go, 4.4 MiB), so
+		// that a Go program of 16 MiB has room.
+		Branches: 3_000_000,
+		// 800,000,000: the most is 156,644,481 (Go, 4.4 MiB; its biggest
+		// function has 4,594 branch points), and a Go program of 16 MiB
+		// has about four times that. One function may have up to 28,000.
+		BranchesSquared: 800_000_000,
+		// 10,000,000: the most is 2,627,978 (Go, 4.4 MiB, which has about
+		// 21 locals in every function, so that a 16 MiB Go program has
+		// about 10,000,000). The dearest budget per unit: 1,000 locals read
+		// across 1,666 ifs took 3.5 s at half this budget.
+		LocalsTimesBranches: 10_000_000,
 	}
 }
 

@@ -295,7 +295,7 @@ func TestDefaultLimitsRefuse(t *testing.T) {
 		{"50,000 nested blocks", module([][]byte{code(0, nested(0x02, 50_000)...)}), "function 0 nests blocks 50000 deep, over the limit of 4096"},
 		{"4,294,967,295 locals", module([][]byte{{1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0x0B}}), "function 0 declares 4294967295 locals, over the limit of 1000"},
 		{"locals past 2^32 in groups", module([][]byte{{2, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0x0B}}), "function 0 declares 8589934590 locals, over the limit of 1000"},
-		{"10,000 loops in a row", module([][]byte{code(0, bytes.Repeat([]byte{0x03, 0x40, 0x0B}, 10_000)...)}), "module's functions have 10000600009 branch points squared (function 0 has 100003 branch points), over the limit of 400000000"},
+		{"10,000 loops in a row", module([][]byte{code(0, bytes.Repeat([]byte{0x03, 0x40, 0x0B}, 10_000)...)}), "module's functions have 10000600009 branch points squared (function 0 has 100003 branch points), over the limit of 800000000"},
 		{"huge body", module([][]byte{code(0, make([]byte, 2<<20)...)}), "function 0 has a body of 2097154 bytes, over the limit of 262144 bytes (256 KiB)"},
 		{"table of 2^32-1 elements", module([][]byte{code(0)}, Section{ID: SectionTable, Payload: vec([]byte{0x70, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F})}), "table section: table 0 declares a minimum of 4294967295 elements, over the limit of 134217728 elements"},
 		{"memory over 4 GiB", module([][]byte{code(0)}, Section{ID: SectionMemory, Payload: vec([]byte{0, 0x81, 0x80, 0x04})}), "memory section: memory 0 declares a minimum of 65537 pages, over the limit of 65536 pages (4 GiB)"},
