@@ -269,7 +269,10 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 	if err != nil {
 		return nil, fmt.Errorf("manifest (%s): %w", manifestSource, err)
 	}
-	info, err := wasmbin.ReadInfo(wasm)
+	// The function bodies are checked before compiling, in the background
+	// (compileChecked): walking them is most of the time a module takes to
+	// open.
+	info, err := wasmbin.DefaultLimits().ReadHeader(wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +338,9 @@ func (m *Module) compile(ctx context.Context, wasm []byte) {
 func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 	r := m.rt
 	began := time.Now()
+	if _, err := wasmbin.ReadInfo(wasm); err != nil {
+		return err
+	}
 	code := wasm
 	if r.cfg.interrupt == InterruptInstrument {
 		var err error

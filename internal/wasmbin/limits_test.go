@@ -356,3 +356,24 @@ func FuzzReadInfo(f *testing.F) {
 		}
 	})
 }
+
+// TestReadHeaderLeavesTheCode: ReadHeader reads what ReadInfo reads and
+// checks every limit but the code's, which ReadInfo still refuses.
+func TestReadHeaderLeavesTheCode(t *testing.T) {
+	deep := module([][]byte{code(0, nested(0x02, 5_000)...)})
+	info, err := DefaultLimits().ReadHeader(deep)
+	if err != nil {
+		t.Fatalf("ReadHeader: %v", err)
+	}
+	want, _ := DefaultLimits().ReadHeader(module([][]byte{code(0)}))
+	if len(info.Imports) != len(want.Imports) || info.Memories != want.Memories {
+		t.Errorf("ReadHeader read %+v, want %+v", info, want)
+	}
+	var le *LimitError
+	if _, err := ReadInfo(deep); !errors.As(err, &le) || le.Limit != "Nesting" {
+		t.Fatalf("ReadInfo: %v, want the nesting limit", err)
+	}
+	if _, err := DefaultLimits().ReadHeader(moduleOfSize(t, 17<<20)); !errors.As(err, &le) || le.Limit != "ModuleSize" {
+		t.Fatalf("ReadHeader of 17 MiB: %v, want the size limit", err)
+	}
+}
