@@ -99,35 +99,20 @@ func TestLoadAndFault(t *testing.T) {
 				}
 				text := "call " + strconv.FormatInt(i, 10)
 				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "sha256", Arguments: map[string]any{"text": text}})
-				switch {
-				case err != nil:
-					errs <- fmt.Errorf("good call %d: protocol error %v", i, err)
-				case res.IsError && (strings.HasSuffix(resultText(res), "try again later") || strings.Contains(resultText(res), "did not finish within its time limit")):
+				switch a, err := judgeGood(i, text, res, err); a {
+				case answerRight:
+					good.Add(1)
+				case answerTimedOut, answerBusy:
 					saturated.Add(1) // the machine was too busy: reported, not failed
-				case res.IsError:
-					errs <- fmt.Errorf("good call %d failed: %s", i, resultText(res))
 				default:
-					sum := sha256.Sum256([]byte(text))
-					if got := resultText(res); got != hex.EncodeToString(sum[:]) {
-						errs <- fmt.Errorf("good call %d answered %q", i, got)
-					} else {
-						good.Add(1)
-					}
+					errs <- err
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
-	n := 0
-	for err := range errs {
-		if n++; n <= 10 {
-			t.Error(err)
-		}
-	}
-	if n > 10 {
-		t.Errorf("... and %d more failures", n-10)
-	}
+	reportErrors(t, errs)
 	t.Logf("%d good calls answered correctly and %d timed out or refused while the machine was saturated; %d hostile calls contained; %v", good.Load(), saturated.Load(), bad.Load(), time.Since(began).Round(time.Millisecond))
 	if good.Load()+saturated.Load() != calls-calls/10 {
 		t.Errorf("%d good calls accounted for, want %d: some were lost", good.Load()+saturated.Load(), calls-calls/10)
@@ -194,4 +179,53 @@ func resultText(res *mcp.CallToolResult) string {
 		}
 	}
 	return b.String()
+}
+
+// answer is how a good call of sha256 was answered.
+type answer int
+
+const (
+	answerRight answer = iota
+	// answerTimedOut and answerBusy depend on how busy the machine was:
+	// load tests report them.
+	answerTimedOut
+	answerBusy
+	// answerWrong is never allowed: a protocol error, another failure or
+	// a wrong digest.
+	answerWrong
+)
+
+// judgeGood sorts the answer to good call i, sha256 of text; for
+// answerWrong the error says what was wrong.
+func judgeGood(i int64, text string, res *mcp.CallToolResult, err error) (answer, error) {
+	switch {
+	case err != nil:
+		return answerWrong, fmt.Errorf("good call %d: protocol error %v", i, err)
+	case res.IsError && strings.HasSuffix(resultText(res), "try again later"):
+		return answerBusy, nil
+	case res.IsError && strings.Contains(resultText(res), "did not finish within its time limit"):
+		return answerTimedOut, nil
+	case res.IsError:
+		return answerWrong, fmt.Errorf("good call %d failed: %s", i, resultText(res))
+	}
+	sum := sha256.Sum256([]byte(text))
+	if got := resultText(res); got != hex.EncodeToString(sum[:]) {
+		return answerWrong, fmt.Errorf("good call %d answered %q", i, got)
+	}
+	return answerRight, nil
+}
+
+// reportErrors fails the test with the first ten errors and a count of the
+// rest.
+func reportErrors(t *testing.T, errs <-chan error) {
+	t.Helper()
+	n := 0
+	for err := range errs {
+		if n++; n <= 10 {
+			t.Error(err)
+		}
+	}
+	if n > 10 {
+		t.Errorf("... and %d more failures", n-10)
+	}
 }
