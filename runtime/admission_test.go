@@ -200,3 +200,30 @@ func TestBusyIsAToolError(t *testing.T) {
 		t.Fatalf("call after the slot freed: %v", out.Err)
 	}
 }
+
+// TestModuleSlotsBusy: with the module's only slot taken by a guest that
+// never ends, the next call of that module fails as busy once its queue
+// timeout passes, naming the module.
+func TestModuleSlotsBusy(t *testing.T) {
+	r := newTestRuntime(t, NewConfig().WithMaxConcurrency(1).WithQueueTimeout(50*time.Millisecond))
+	loop := load(t, r, filepath.Join(hostileDir, "loop.wasm"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Outcome, 1)
+	go func() {
+		out, _ := loop.Call(ctx, Call{Tool: "loop", Limits: Limits{Timeout: time.Hour}})
+		done <- out
+	}()
+	for deadline := time.Now().Add(time.Minute); r.Usage().Running != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the looping call never started")
+		}
+	}
+	out, _ := loop.Call(context.Background(), Call{Tool: "loop"})
+	if out.Err == nil || out.Err.Kind != KindBusy || !strings.Contains(out.Err.Message, "module loop is busy: all 1 of its call slots") {
+		t.Fatalf("second call of a module with one slot: %+v", out.Err)
+	}
+	cancel()
+	if out := <-done; out.Err == nil || out.Err.Kind != KindCancelled {
+		t.Fatalf("the looping call: %+v", out.Err)
+	}
+}

@@ -192,6 +192,25 @@ func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
 	})
 }
 
+// takeSlot takes one of the module's call slots, waiting at most wait.
+func (m *Module) takeSlot(ctx context.Context, wait time.Duration) *CallError {
+	select {
+	case m.sem <- struct{}{}: // the usual case: no timer needed
+		return nil
+	default:
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case m.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &CallError{Kind: KindCancelled, Message: "cancelled while waiting for a free slot (the module is at its concurrency limit)", Err: ctx.Err()}
+	case <-timer.C:
+		return &CallError{Kind: KindBusy, Message: fmt.Sprintf("module %s is busy: all %d of its call slots were taken for %s; try again later", m.Name(), cap(m.sem), wait)}
+	}
+}
+
 // target is what a guest call serves: an MCP method and the tool, resource
 // URI or prompt it is for.
 type target struct{ method, name string }
@@ -224,16 +243,8 @@ func (m *Module) serve(ctx context.Context, c Call, t target, req abi.Request, p
 	// the queue timeout.
 	wait := m.rt.cfg.queueTimeout
 	queued := time.Now()
-	timer := time.NewTimer(wait)
-	select {
-	case m.sem <- struct{}{}:
-		timer.Stop()
-	case <-ctx.Done():
-		timer.Stop()
-		out.fail(m, t, &CallError{Kind: KindCancelled, Message: "cancelled while waiting for a free slot (the module is at its concurrency limit)", Err: ctx.Err()})
-		return out, nil
-	case <-timer.C:
-		out.fail(m, t, &CallError{Kind: KindBusy, Message: fmt.Sprintf("module %s is busy: all %d of its call slots were taken for %s; try again later", m.Name(), cap(m.sem), wait)})
+	if cerr := m.takeSlot(ctx, wait); cerr != nil {
+		out.fail(m, t, cerr)
 		return out, nil
 	}
 	defer func() { <-m.sem }()
