@@ -17,20 +17,7 @@ import (
 // subscribe to, which its tools change; it has a prompt and completions.
 func TestNotesResources(t *testing.T) {
 	ctx := context.Background()
-	store, err := kv.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rt, err := runtime.New(ctx, runtime.NewConfig().WithHostFunctions(store.HostFuncs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	mod, err := rt.Load(ctx, "../guests/go/notes/notes.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod := loadNotes(t)
 	grant := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
 	s, _, err := server.New(nil, []*runtime.Module{mod}, &server.Options{
 		Configure:       func(server.Tool) server.ToolConfig { return server.ToolConfig{Grant: grant} },
@@ -91,4 +78,26 @@ func TestNotesResources(t *testing.T) {
 	if err != nil || strings.Join(comp.Completion.Values, ",") != "1" {
 		t.Errorf("completion = %+v, %v", comp, err)
 	}
+}
+
+// loadNotes loads the notes example on a runtime of its own with a
+// key-value store in a temporary directory.
+func loadNotes(t *testing.T) *runtime.Module {
+	t.Helper()
+	ctx := context.Background()
+	store, err := kv.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir("").WithHostFunctions(store.HostFuncs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	mod, err := rt.Load(ctx, "../guests/go/notes/notes.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -17,20 +16,7 @@ import (
 // other modules are served as before.
 func TestWithdraw(t *testing.T) {
 	ctx := context.Background()
-	store, err := kv.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir("").WithHostFunctions(store.HostFuncs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	notes, err := rt.Load(ctx, "../guests/go/notes/notes.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
+	notes := loadNotes(t)
 	s, reg, err := server.New(nil, []*runtime.Module{notes, testModules["hash"]}, nil)
 	if err != nil {
 		t.Fatal(err)
