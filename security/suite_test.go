@@ -37,7 +37,8 @@ type attack struct {
 	want     string
 	okResult bool
 	// or is another acceptable substring, for attacks that more than one
-	// limit contains, whichever comes first on a slow or busy machine.
+	// limit contains, whichever comes first on a slow or busy machine; the
+	// result is then judged by it alone.
 	or string
 }
 
@@ -294,7 +295,10 @@ func TestContainment(t *testing.T) {
 		fetch("SSRF to cloud metadata", "fetch", "http://169.254.169.254/latest/meta-data/", "error -2"),
 		fetch("redirect to a host not granted", "fetchprivate", s.url+"/redirect", "error -2"),
 		fetch("oversized response", "fetchprivate", s.url+"/huge", "error -4"),
-		{name: "oversized request", tool: "fetchprivate", args: map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok","body":"` + strings.Repeat("x", 2<<20) + `"}`}, want: "error -4", okResult: true},
+		// The guest parses 2 MiB of arguments first: on a slow machine
+		// (or under the race detector) its time limit may come first, and
+		// the request is not sent either way.
+		{name: "oversized request", tool: "fetchprivate", args: map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok","body":"` + strings.Repeat("x", 2<<20) + `"}`}, want: "error -4", okResult: true, or: "time limit"},
 		// Storage.
 		{name: "kv quota overflow", tool: "kv", args: map[string]any{"op": "fill", "key": "k", "value": strings.Repeat("v", 512), "count": 100}, want: "quota", okResult: true},
 		{name: "ask the client's model without a grant", tool: "test_sampling", args: map[string]any{"prompt": "say yes"}, want: "not granted"},
@@ -309,10 +313,11 @@ func TestContainment(t *testing.T) {
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			text, isErr := s.call(t, a.tool, a.args)
-			if !strings.Contains(text, a.want) && (a.or == "" || !strings.Contains(text, a.or)) {
+			stoppedOtherwise := a.or != "" && strings.Contains(text, a.or)
+			if !strings.Contains(text, a.want) && !stoppedOtherwise {
 				t.Errorf("result %q does not say %q", clip(text), a.want)
 			}
-			if isErr == a.okResult {
+			if isErr == a.okResult && !stoppedOtherwise {
 				t.Errorf("isError = %v, want %v: %q", isErr, !a.okResult, clip(text))
 			}
 			if strings.Contains(text, s.secret) {
