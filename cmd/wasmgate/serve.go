@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -188,7 +189,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	printServed(e.stderr, reg, ceiling, grants)
-	withdrawBroken(ctx, logger, reg, mods)
+	// The watchers stop, and are waited for, before serve returns (and so
+	// before the runtime closes and the logger's writer goes away).
+	defer withdrawBroken(ctx, logger, reg, mods)()
 
 	if f.addr == "" {
 		return serveStdio(ctx, e, srv)
@@ -289,15 +292,22 @@ func modulePaths(args []string) (paths []string, problems []error) {
 
 // withdrawBroken waits, in the background, for each module to finish
 // compiling, and withdraws the ones that fail from reg: their manifests were
-// served at once, before compiling, so that clients need not wait.
-func withdrawBroken(ctx context.Context, logger *slog.Logger, reg *server.Registry, mods []*runtime.Module) {
+// served at once, before compiling, so that clients need not wait. The
+// function it returns stops the waiting and returns when it has stopped.
+func withdrawBroken(ctx context.Context, logger *slog.Logger, reg *server.Registry, mods []*runtime.Module) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
 	for _, m := range mods {
-		go func() {
+		wg.Go(func() {
 			if err := m.Ready(ctx); err != nil && ctx.Err() == nil {
 				logger.Error("module withdrawn: it failed to compile, so its tools, resources and prompts are no longer served", "module", m.Name(), "err", err)
 				reg.Withdraw(m)
 			}
-		}()
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }
 
