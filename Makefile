@@ -6,7 +6,7 @@ VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 ADDR     ?= 127.0.0.1:8787
 
-.PHONY: all build test vet fmt-check guests guests-check runtime-testdata bench run clean fuzz
+.PHONY: all build test test-race vet fmt-check guests guests-check runtime-testdata bench run clean fuzz
 
 all: build
 
@@ -17,6 +17,10 @@ build:
 ## test: format check, vet and every Go test (needs only the Go toolchain)
 test: fmt-check vet
 	$(GO) test -count=1 ./...
+
+## test-race: every test with the race detector, the load tests shortened (CI runs it)
+test-race:
+	$(GO) test -race -short -count=1 ./...
 
 vet:
 	$(GO) vet ./...

@@ -55,7 +55,10 @@ type suite struct {
 
 // The policy: fetch may reach the test server's address by name and by
 // IP, but not private addresses; fetchprivate may reach private addresses,
-// but only the one server.
+// but only the one server. Attacks that must end in a refusal of their own
+// (an oversized request or response) get a minute, so that a slow machine
+// or the race detector cannot turn them into timeouts; those that can only
+// end at the time limit get half a second.
 const policyYAML = `
 defaults:
   limits: {timeout: 500ms, memory: 16MiB, output: 256KiB}
@@ -66,8 +69,10 @@ modules:
     kv: {quota: 4KiB}
   fetch:
     network: {allow: ["localhost:PORT", "127.0.0.1:PORT", "169.254.169.254", "*.test"]}
+    limits: {timeout: 1m}
   fetchprivate:
     network: {allow: ["127.0.0.1:PORT"], private: true}
+    limits: {timeout: 1m}
   leakescaped:
     secrets: {TOKEN: file:LEAKFILE}
 `
@@ -295,10 +300,7 @@ func TestContainment(t *testing.T) {
 		fetch("SSRF to cloud metadata", "fetch", "http://169.254.169.254/latest/meta-data/", "error -2"),
 		fetch("redirect to a host not granted", "fetchprivate", s.url+"/redirect", "error -2"),
 		fetch("oversized response", "fetchprivate", s.url+"/huge", "error -4"),
-		// The guest parses 2 MiB of arguments first: on a slow machine
-		// (or under the race detector) its time limit may come first, and
-		// the request is not sent either way.
-		{name: "oversized request", tool: "fetchprivate", args: map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok","body":"` + strings.Repeat("x", 2<<20) + `"}`}, want: "error -4", okResult: true, or: "time limit"},
+		{name: "oversized request", tool: "fetchprivate", args: map[string]any{"op": "request", "request": `{"url":"` + s.url + `/ok","body":"` + strings.Repeat("x", 2<<20) + `"}`}, want: "error -4", okResult: true},
 		// Storage.
 		{name: "kv quota overflow", tool: "kv", args: map[string]any{"op": "fill", "key": "k", "value": strings.Repeat("v", 512), "count": 100}, want: "quota", okResult: true},
 		{name: "ask the client's model without a grant", tool: "test_sampling", args: map[string]any{"prompt": "say yes"}, want: "not granted"},
