@@ -42,7 +42,7 @@ func TestNotesResources(t *testing.T) {
 		if uri != "notes://index" {
 			t.Errorf("updated %s, want notes://index (the only subscription)", uri)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("no notifications/resources/updated for notes://index after add_note")
 	}
 

@@ -450,22 +450,28 @@ func TestHostileGuests(t *testing.T) {
 	rec := &logRecorder{}
 	opts := &server.Options{Limits: hostileLimits, Logger: slog.New(rec)}
 	cs, _ := connect(t, opts, nil, "loop", "memgrow", "flood", "trap", "exit3", "badoutput", "sleep", "hash")
+	// On a slow machine (or under the race detector) the time limit may
+	// stop memgrow and flood before their own limit: either is clean.
+	const timeLimit = "did not finish within its time limit of 750ms"
 	tests := []struct {
-		tool string
-		want string
+		tool, want, or string
 	}{
-		{"loop", "did not finish within its time limit of 750ms"},
-		{"sleep", "did not finish within its time limit of 750ms"},
-		{"memgrow", "ran out of memory"},
-		{"flood", "more than its output limit of 1MiB"},
-		{"trap", "the tool crashed: unreachable"},
-		{"exit3", "exited with code 3: tool failed: disk on fire"},
-		{"badoutput", "not a valid CallToolResult"},
+		{"loop", timeLimit, ""},
+		{"sleep", timeLimit, ""},
+		{"memgrow", "ran out of memory", timeLimit},
+		{"flood", "more than its output limit of 1MiB", timeLimit},
+		{"trap", "the tool crashed: unreachable", ""},
+		{"exit3", "exited with code 3: tool failed: disk on fire", ""},
+		{"badoutput", "not a valid CallToolResult", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tool, func(t *testing.T) {
-			wantError(t, call(t, cs, tt.tool, nil), tt.want)
-			res := call(t, cs, "sha256", map[string]any{"text": tt.tool})
+			res := call(t, cs, tt.tool, nil)
+			if tt.or != "" && res.IsError && strings.Contains(text(res), tt.or) {
+				tt.want = tt.or
+			}
+			wantError(t, res, tt.want)
+			res = call(t, cs, "sha256", map[string]any{"text": tt.tool})
 			wantOK(t, res)
 			var got struct{ SHA256 string }
 			structured(t, res, &got)
@@ -474,8 +480,8 @@ func TestHostileGuests(t *testing.T) {
 			}
 		})
 	}
-	rec.waitFor(t, time.Second, "call failed", "tool=loop", "kind=timeout")
-	rec.waitFor(t, time.Second, "guest stderr", "tool=exit3", "stderr=tool failed: disk on fire")
+	rec.waitFor(t, time.Minute, "call failed", "tool=loop", "kind=timeout")
+	rec.waitFor(t, time.Minute, "guest stderr", "tool=exit3", "stderr=tool failed: disk on fire")
 }
 
 // A call the client cancels returns at once, its guest stops, its slot is
