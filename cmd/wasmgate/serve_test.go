@@ -433,7 +433,7 @@ func serveInProcess(t *testing.T, args ...string) string {
 				t.Errorf("serve exited %d", code)
 			}
 		case <-time.After(time.Minute):
-			t.Error("serve did not stop within 10s of its context ending")
+			t.Error("serve did not stop within a minute of its context ending")
 		}
 	})
 	urlRE := regexp.MustCompile(`streamable HTTP\s+(http://\S+)/mcp`)
