@@ -139,17 +139,7 @@ func newFilesSuite(t *testing.T) *filesSuite {
 
 func (s *filesSuite) call(t *testing.T, tool string, args map[string]any) (string, bool) {
 	t.Helper()
-	res, err := s.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: protocol error %v: a guest failure must be a tool result", tool, err)
-	}
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String(), res.IsError
+	return callText(t, s.cs, tool, args)
 }
 
 // grantedRead is the normal call that must succeed after every attack.

@@ -220,19 +220,19 @@ func newSuite(t *testing.T) *suite {
 
 func (s *suite) call(t *testing.T, tool string, args map[string]any) (string, bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := s.cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+	return callText(t, s.cs, tool, args)
+}
+
+// callText calls a tool and returns its text and isError; a protocol error
+// fails the test, since a guest failure must be a tool result. Every call
+// is bounded by the server's limits, so no deadline is added here.
+func callText(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any) (string, bool) {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
 	if err != nil {
 		t.Fatalf("%s: protocol error %v: a guest failure must be a tool result", tool, err)
 	}
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String(), res.IsError
+	return resultText(res), res.IsError
 }
 
 // TestContainment runs every attack through the MCP front end with the
