@@ -51,6 +51,12 @@ func TestHostileCompile(t *testing.T) {
 		{"a 17 MiB module", hostile{bodies: slices.Repeat([][]byte{body(0, make([]byte, 900_000))}, 19)}.wasm(), "over the limit of 16777216 bytes (16 MiB)"},
 		{"a table of 4,294,967,295 elements", hostile{sections: []wasmbin.Section{limits(wasmbin.SectionTable, 1<<32-1)}}.wasm(), "table 0 declares a minimum of 4294967295 elements, over the limit of 134217728 elements"},
 		{"a memory over 4 GiB", hostile{sections: []wasmbin.Section{limits(wasmbin.SectionMemory, 1<<16+1)}}.wasm(), "memory 0 declares a minimum of 65537 pages, over the limit of 65536 pages (4 GiB)"},
+		// Counts a decoder sizes its tables by: 30 bytes declaring 2^28
+		// exports made wazero allocate gigabytes and stall.
+		{"2^28 imports declared", declared(wasmbin.SectionImport, nil, 0, 0, 0), "module has 268435455 imports, over the limit of 100000"},
+		{"2^28 tags declared", declared(wasmbin.SectionTag, nil, 0, 0), "module has 268435455 tags, over the limit of 10000"},
+		{"2^28 element entries declared", declared(wasmbin.SectionElement, []byte{1, 1, 0}, 0), "element segments have 268435455 entries or more, over the limit of 1000000"},
+		{"2^28 function names declared", declared(wasmbin.SectionCustom, []byte{1, 5}, 0), "name section names 268435455 functions, over the limit of 50000"},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
@@ -127,24 +133,29 @@ func (h hostile) wasm() []byte {
 	for _, b := range bodies {
 		code = append(code, b...)
 	}
-	mem := wasmbin.Section{ID: wasmbin.SectionMemory, Payload: []byte{1, 0, 1}}
-	var table []wasmbin.Section
-	for _, s := range h.sections {
-		switch s.ID {
-		case wasmbin.SectionMemory:
-			mem = s
-		case wasmbin.SectionTable:
-			table = append(table, s)
+	// The sections in the order the binary format wants, h.sections
+	// replacing the defaults of the same kind.
+	order := []byte{wasmbin.SectionType, wasmbin.SectionImport, wasmbin.SectionFunction, wasmbin.SectionTable,
+		wasmbin.SectionMemory, wasmbin.SectionTag, wasmbin.SectionExport, wasmbin.SectionElement, wasmbin.SectionCode, wasmbin.SectionCustom}
+	defaults := map[byte]wasmbin.Section{
+		wasmbin.SectionType:     {ID: wasmbin.SectionType, Payload: []byte{1, 0x60, 0, 0}},
+		wasmbin.SectionFunction: {ID: wasmbin.SectionFunction, Payload: funcs},
+		wasmbin.SectionMemory:   {ID: wasmbin.SectionMemory, Payload: []byte{1, 0, 1}},
+		wasmbin.SectionExport:   {ID: wasmbin.SectionExport, Payload: []byte{2, 6, '_', 's', 't', 'a', 'r', 't', 0, 0, 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0}},
+		wasmbin.SectionCode:     {ID: wasmbin.SectionCode, Payload: code},
+	}
+	var sections []wasmbin.Section
+	for _, id := range order {
+		given := false
+		for _, s := range h.sections {
+			if s.ID == id {
+				sections, given = append(sections, s), true
+			}
+		}
+		if d, ok := defaults[id]; ok && !given {
+			sections = append(sections, d)
 		}
 	}
-	sections := []wasmbin.Section{
-		{ID: wasmbin.SectionType, Payload: []byte{1, 0x60, 0, 0}},
-		{ID: wasmbin.SectionFunction, Payload: funcs},
-	}
-	sections = append(sections, table...)
-	sections = append(sections, mem,
-		wasmbin.Section{ID: wasmbin.SectionExport, Payload: []byte{2, 6, '_', 's', 't', 'a', 'r', 't', 0, 0, 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0}},
-		wasmbin.Section{ID: wasmbin.SectionCode, Payload: code})
 	manifest := `{"abi":1,"name":"hostile","version":"0.1.0","description":"A module built to stall the compiler.",` +
 		`"tools":[{"name":"hostile","description":"Never runs.","inputSchema":{"type":"object","properties":{}}}]}`
 	wasm, err := abi.EmbedManifest(wasmbin.Encode(sections), []byte(manifest))
@@ -152,6 +163,17 @@ func (h hostile) wasm() []byte {
 		panic(err)
 	}
 	return wasm
+}
+
+// declared is a tool module with a section of kind id whose payload is
+// before, a count of 2^28 and after.
+func declared(id byte, before []byte, after ...byte) []byte {
+	payload := append(append(before, 0xFF, 0xFF, 0xFF, 0x7F), after...)
+	s := wasmbin.Section{ID: id, Payload: payload}
+	if id == wasmbin.SectionCustom {
+		s.Name = "name"
+	}
+	return hostile{sections: []wasmbin.Section{s}}.wasm()
 }
 
 // limits encodes a section of one table (funcref) or memory with the given

@@ -64,6 +64,9 @@ func (l Limits) readInfo(wasm []byte, code bool) (*Info, error) {
 				return nil, fmt.Errorf("type section: %w", err)
 			}
 		case SectionImport:
+			if err := count(s.Payload, "Imports", "imports", l.Imports); err != nil {
+				return nil, fmt.Errorf("import section: %w", err)
+			}
 			if info.Imports, err = readImports(s.Payload); err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
 			}
@@ -93,13 +96,28 @@ func (l Limits) readInfo(wasm []byte, code bool) (*Info, error) {
 			if err := count(s.Payload, "Globals", "globals", l.Globals); err != nil {
 				return nil, fmt.Errorf("global section: %w", err)
 			}
+		case SectionExport:
+			if err := c.exports(s.Payload); err != nil {
+				return nil, fmt.Errorf("export section: %w", err)
+			}
 		case SectionElement:
-			if err := count(s.Payload, "ElementSegments", "element segments", l.ElementSegments); err != nil {
+			if err := c.elements(s.Payload); err != nil {
 				return nil, fmt.Errorf("element section: %w", err)
 			}
 		case SectionData:
-			if err := count(s.Payload, "DataSegments", "data segments", l.DataSegments); err != nil {
+			if err := c.data(s.Payload); err != nil {
 				return nil, fmt.Errorf("data section: %w", err)
+			}
+		case SectionTag:
+			if err := c.tags(s.Payload); err != nil {
+				return nil, fmt.Errorf("tag section: %w", err)
+			}
+		case SectionCustom:
+			if s.Name != "name" {
+				continue
+			}
+			if err := c.names(s.Payload); err != nil {
+				return nil, fmt.Errorf("name section: %w", err)
 			}
 		case SectionCode:
 			if !code {

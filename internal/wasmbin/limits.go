@@ -48,9 +48,12 @@ type Limits struct {
 	Nesting uint64
 	// BrTable bounds the targets of one br_table instruction.
 	BrTable uint64
-	// Types, Globals, DataSegments and ElementSegments bound the entries of
-	// their sections.
-	Types, Globals, DataSegments, ElementSegments uint64
+	// Types, Imports, Globals, Exports, DataSegments, ElementSegments and
+	// Tags bound the entries of their sections. (A decoder sizes its
+	// tables by these counts before it reads the entries.)
+	Types, Imports, Globals, Exports, DataSegments, ElementSegments, Tags uint64
+	// ElementItems bounds the entries of all element segments together.
+	ElementItems uint64
 	// TableMin bounds the declared minimum size, in elements, of each table
 	// the module defines: every instance allocates it before running any
 	// code.
@@ -101,11 +104,17 @@ func DefaultLimits() Limits {
 		Nesting: 4_096,
 		// 16,384 targets: the most is 1,144 (Go).
 		BrTable: 16_384,
-		// 100,000 types, 10,000 globals, 200,000 data segments (Go emits one
-		// per symbol: 45,713 in 4.4 MiB), 10,000 element segments: the most
-		// are 27, 22, 45,713 and 3.
+		// 100,000 types, 100,000 imports, 10,000 globals, 100,000 exports,
+		// 200,000 data segments (Go emits one per symbol: 45,713 in
+		// 4.4 MiB), 10,000 element segments with 1,000,000 entries in all,
+		// 10,000 tags: the most are 27, 31, 22, 5, 45,713, 3 with 2,620
+		// entries, and none.
 		Types:           100_000,
+		Imports:         100_000,
 		Globals:         10_000,
+		Exports:         100_000,
+		Tags:            10_000,
+		ElementItems:    1_000_000,
 		DataSegments:    200_000,
 		ElementSegments: 10_000,
 		// 134,217,728 elements (1 GiB of references), wazero's own maximum:

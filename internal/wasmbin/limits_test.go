@@ -339,7 +339,7 @@ func FuzzReadInfo(f *testing.F) {
 		}
 	}
 	small := Limits{ModuleSize: 1 << 16, Functions: 8, BodySize: 256, Locals: 8, Params: 4, Nesting: 4, BrTable: 4,
-		Types: 4, Globals: 4, DataSegments: 4, ElementSegments: 4, TableMin: 16, MemoryMin: 2,
+		Types: 4, Imports: 4, Globals: 4, Exports: 4, DataSegments: 4, ElementSegments: 4, Tags: 4, ElementItems: 16, TableMin: 16, MemoryMin: 2,
 		Branches: 64, BranchesSquared: 512, LocalsTimesBranches: 128}
 	f.Fuzz(func(t *testing.T, wasm []byte) {
 		for _, l := range []Limits{DefaultLimits(), small, {}} {
@@ -375,5 +375,45 @@ func TestReadHeaderLeavesTheCode(t *testing.T) {
 	}
 	if _, err := DefaultLimits().ReadHeader(moduleOfSize(t, 17<<20)); !errors.As(err, &le) || le.Limit != "ModuleSize" {
 		t.Fatalf("ReadHeader of 17 MiB: %v, want the size limit", err)
+	}
+}
+
+// TestDeclaredCountsRefused: counts and lengths a decoder sizes its
+// allocations by are checked against the limits and the bytes that are
+// there, before anything decodes the module. Each module here is a few
+// dozen bytes; before these checks the export one made wazero allocate
+// gigabytes.
+func TestDeclaredCountsRefused(t *testing.T) {
+	huge := []byte{0xFF, 0xFF, 0xFF, 0x7F} // 268,435,455
+	nameSection := func(sub byte, body ...byte) Section {
+		payload := append(AppendU32([]byte{sub}, uint32(len(body))), body...)
+		return Section{ID: SectionCustom, Name: "name", Payload: payload}
+	}
+	tests := []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"2^28 exports", module([][]byte{code(0)}, Section{ID: SectionExport, Payload: append(huge, 0, 0, 0)}),
+			"export section: module has 268435455 exports, over the limit of 100000"},
+		{"an export name of 2^28 bytes", module([][]byte{code(0)}, Section{ID: SectionExport, Payload: append([]byte{1}, append(huge, 'a', 0, 0)...)}),
+			"export section: export 0: name: "},
+		{"2^28 imports", module([][]byte{code(0)}, Section{ID: SectionImport, Payload: append(huge, 0, 0, 0)}),
+			"import section: module has 268435455 imports, over the limit of 100000"},
+		{"2^28 tags", module([][]byte{code(0)}, Section{ID: SectionTag, Payload: append(huge, 0, 0)}),
+			"tag section: module has 268435455 tags, over the limit of 10000"},
+		{"an element segment of 2^28 entries", module([][]byte{code(0)}, Section{ID: SectionElement, Payload: append([]byte{1, 1, 0}, append(huge, 0)...)}),
+			"element section: module's element segments have 268435455 entries or more, over the limit of 1000000"},
+		{"a data segment of 2^28 bytes", module([][]byte{code(0)}, Section{ID: SectionData, Payload: append([]byte{1, 1}, append(huge, 0)...)}),
+			"data section: data segment 0 declares 268435455 bytes, 1 are left in the section: truncated"},
+		{"2^28 function names", module([][]byte{code(0)}, nameSection(1, append(huge, 0, 0)...)),
+			"name section: name section names 268435455 functions, over the limit of 50000"},
+		{"2^28 local names", module([][]byte{code(0)}, nameSection(2, append([]byte{1, 0}, append(huge, 0)...)...)),
+			"name section: name section names 268435455 locals of one function, over the limit of 2000"},
+	}
+	for _, tc := range tests {
+		if _, err := ReadInfo(tc.wasm); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }
