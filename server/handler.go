@@ -128,15 +128,10 @@ func (t *tool) checkResult(res *mcp.CallToolResult) *mcp.CallToolResult {
 		}
 		return res
 	}
-	data, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that cannot be encoded: %v", t.mod.Name(), t.man.Name, err))
-	}
 	if t.out != nil {
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
-			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that is not JSON: %v", t.mod.Name(), t.man.Name, err))
-		}
+		// The runtime decoded the guest's JSON into plain values (maps,
+		// slices, float64s, strings): the schema checks them as they are.
+		v := res.StructuredContent
 		if err := t.out.Validate(&v); err != nil {
 			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that does not match its outputSchema: %s", t.mod.Name(), t.man.Name, abi.DescribeSchemaError(err, t.out)))
 		}
@@ -145,6 +140,10 @@ func (t *tool) checkResult(res *mcp.CallToolResult) *mcp.CallToolResult {
 		if _, ok := c.(*mcp.TextContent); ok {
 			return res
 		}
+	}
+	data, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that cannot be encoded: %v", t.mod.Name(), t.man.Name, err))
 	}
 	res.Content = append(res.Content, &mcp.TextContent{Text: string(data)})
 	return res
