@@ -219,11 +219,12 @@ func Open(ctx context.Context, opts Options) (_ *Gateway, err error) {
 	}
 	// Refused modules and skipped items are logged by Add; the rest is
 	// served.
+	// (A refused module may still be compiling: the runtime releases it
+	// when the gateway closes.)
 	g.reg, _ = server.Add(g.srv, mods, g.serverOptions())
 	for _, m := range mods {
 		if !slices.Contains(g.reg.Modules(), m) {
 			g.forget(m)
-			m.Close(context.WithoutCancel(ctx))
 		}
 	}
 	for _, m := range g.reg.Modules() {
@@ -470,10 +471,16 @@ func (g *Gateway) retire(m *runtime.Module, idle <-chan struct{}) {
 	g.background.Go(func() {
 		select {
 		case <-idle:
-			m.Close(context.Background())
-			g.forget(m)
 		case <-g.bgCtx.Done():
+			return
 		}
+		// A module removed while it compiles is closed once compiled (or
+		// released with the runtime).
+		if m.Ready(g.bgCtx); g.bgCtx.Err() != nil {
+			return
+		}
+		m.Close(context.Background())
+		g.forget(m)
 	})
 }
 
