@@ -26,6 +26,14 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 			res, err = errorResult(fmt.Sprintf("tool %s/%s: internal error in wasmgate: %v (please report this bug)", t.mod.Name(), t.man.Name, p)), nil
 		}
 	}()
+	leave, ok := t.reg.enter(t.mod)
+	if !ok {
+		if now := t.reg.current().toolNamed[t.name]; now != nil && now != t {
+			return now.handle(ctx, req)
+		}
+		return errorResult(goneMessage(t.mod, "tool "+t.name)), nil
+	}
+	defer leave()
 	var raw json.RawMessage
 	var meta map[string]any
 	var reqState string

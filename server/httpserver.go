@@ -200,6 +200,13 @@ func NewHTTPServer(srv *mcp.Server, reg *Registry, opts *HTTPOptions) (*HTTPServ
 	return h, nil
 }
 
+// Handler is what Serve serves: streamable HTTP at /mcp, legacy SSE at
+// /sse and health at /healthz, with the Origin and bearer token checks and
+// the session limits. It is for a program that serves it with its own
+// http.Server or mux; such a program should still call Shutdown, which ends
+// the sessions, and set its server's timeouts itself.
+func (h *HTTPServer) Handler() http.Handler { return h.http.Handler }
+
 // Serve accepts connections on ln until Shutdown; it then returns
 // http.ErrServerClosed.
 func (h *HTTPServer) Serve(ln net.Listener) error { return h.http.Serve(ln) }

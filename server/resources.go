@@ -53,28 +53,28 @@ type prompt struct {
 	man  *abi.Prompt
 }
 
-// addResources registers the resources, resource templates and prompts of
-// the registry's modules on s.
-func (r *Registry) addResources(s *mcp.Server) []error {
+// buildResources computes the resources, resource templates and prompts
+// of next's modules, reusing prev's where nothing changed.
+func (r *Registry) buildResources(prev, next *snapshot) []error {
 	var errs []error
-	r.resources = map[string]*served{}
-	r.prompts = map[string]*prompt{}
-	r.promptsByModule = map[*runtime.Module]map[string]*prompt{}
-	byModule := map[*runtime.Module]*served{}
-	for _, m := range r.modules {
+	for _, m := range next.modules {
+		if sv := prev.served[m]; sv != nil {
+			next.served[m] = sv
+			continue
+		}
 		sv := &served{reg: r, mod: m, limits: r.opts.Limits}
 		if r.opts.ConfigureModule != nil {
 			cfg := r.opts.ConfigureModule(m)
 			sv.grant, sv.limits = cfg.Grant, cfg.Limits.Or(r.opts.Limits)
 		}
-		byModule[m] = sv
+		next.served[m] = sv
 	}
 
 	// A URI or URI template names one thing for every client: when several
 	// modules declare it, none of them serves it.
 	uriOwners := map[string][]*runtime.Module{}
 	tplOwners := map[string][]*runtime.Module{}
-	for _, m := range r.modules {
+	for _, m := range next.modules {
 		for _, res := range m.Manifest().Resources {
 			uriOwners[res.URI] = append(uriOwners[res.URI], m)
 		}
@@ -100,24 +100,31 @@ func (r *Registry) addResources(s *mcp.Server) []error {
 		}
 	}
 
-	for _, m := range r.modules {
-		sv := byModule[m]
+	prevTemplates := map[string]*template{}
+	for _, t := range prev.templates {
+		prevTemplates[t.man.URITemplate] = t
+	}
+	for _, m := range next.modules {
+		sv := next.served[m]
 		man := m.Manifest()
 		for i := range man.Resources {
 			res := &man.Resources[i]
 			if len(uriOwners[res.URI]) > 1 {
 				continue
 			}
-			r.resources[res.URI] = sv
-			s.AddResource(&mcp.Resource{
-				URI: res.URI, Name: res.Name, Title: res.Title, Description: res.Description,
-				MIMEType: res.MIMEType, Size: res.Size, Icons: icons(res.Icons),
-				Meta: mcp.Meta{"wasmgate/module": m.Name()},
-			}, sv.readResource)
+			if old := prev.resources[res.URI]; old != nil && old.srv == sv && old.man == res {
+				next.resources[res.URI] = old
+				continue
+			}
+			next.resources[res.URI] = &resource{srv: sv, man: res}
 		}
 		for i := range man.ResourceTemplates {
 			t := &man.ResourceTemplates[i]
 			if len(tplOwners[t.URITemplate]) > 1 {
+				continue
+			}
+			if old := prevTemplates[t.URITemplate]; old != nil && old.srv == sv && old.man == t {
+				next.templates = append(next.templates, old)
 				continue
 			}
 			tpl, err := uritemplate.New(t.URITemplate)
@@ -125,42 +132,41 @@ func (r *Registry) addResources(s *mcp.Server) []error {
 				errs = append(errs, fmt.Errorf("resource template %s of module %s skipped: %w", t.URITemplate, m.Name(), err))
 				continue
 			}
-			tm := &template{srv: sv, man: t, tpl: tpl}
-			r.templates = append(r.templates, tm)
-			s.AddResourceTemplate(&mcp.ResourceTemplate{
-				URITemplate: t.URITemplate, Name: t.Name, Title: t.Title, Description: t.Description,
-				MIMEType: t.MIMEType, Icons: icons(t.Icons),
-				Meta: mcp.Meta{"wasmgate/module": m.Name()},
-			}, tm.read)
+			next.templates = append(next.templates, &template{srv: sv, man: t, tpl: tpl})
 		}
 	}
 
-	names, warnings, perrs := nameAll(r.modules, "prompt",
+	names, warnings, perrs := nameAll(next.modules, "prompt",
 		func(m *abi.Manifest) []abi.Prompt { return m.Prompts },
 		func(p *abi.Prompt) string { return p.Name })
-	for _, w := range warnings {
-		r.warnings = append(r.warnings, w)
-		r.logger.Warn(w)
-	}
+	next.warnings = append(next.warnings, warnings...)
 	errs = append(errs, perrs...)
 	for _, e := range names {
-		p := &prompt{srv: byModule[e.mod], name: e.name, man: e.item}
-		r.prompts[e.name] = p
-		if r.promptsByModule[e.mod] == nil {
-			r.promptsByModule[e.mod] = map[string]*prompt{}
+		p := prev.prompts[e.name]
+		if p == nil || p.srv != next.served[e.mod] || p.man != e.item {
+			p = &prompt{srv: next.served[e.mod], name: e.name, man: e.item}
 		}
-		r.promptsByModule[e.mod][e.item.Name] = p
-		def := &mcp.Prompt{
-			Name: e.name, Title: e.item.Title, Description: e.item.Description,
-			Icons: icons(e.item.Icons),
-			Meta:  mcp.Meta{"wasmgate/module": e.mod.Name(), "wasmgate/prompt": e.item.Name},
+		next.prompts[e.name] = p
+		if next.byModule[e.mod] == nil {
+			next.byModule[e.mod] = map[string]*prompt{}
 		}
-		for _, a := range e.item.Arguments {
-			def.Arguments = append(def.Arguments, &mcp.PromptArgument{Name: a.Name, Title: a.Title, Description: a.Description, Required: a.Required})
-		}
-		s.AddPrompt(def, p.get)
+		next.byModule[e.mod][e.item.Name] = p
 	}
 	return errs
+}
+
+// def is the prompt's MCP definition.
+func (p *prompt) def() *mcp.Prompt {
+	m := p.srv.mod
+	def := &mcp.Prompt{
+		Name: p.name, Title: p.man.Title, Description: p.man.Description,
+		Icons: icons(p.man.Icons),
+		Meta:  mcp.Meta{"wasmgate/module": m.Name(), "wasmgate/prompt": p.man.Name},
+	}
+	for _, a := range p.man.Arguments {
+		def.Arguments = append(def.Arguments, &mcp.PromptArgument{Name: a.Name, Title: a.Title, Description: a.Description, Required: a.Required})
+	}
+	return def
 }
 
 func icons(in []abi.Icon) []mcp.Icon {
@@ -230,11 +236,29 @@ func progressToken(meta mcp.Meta) any {
 	return meta["progressToken"]
 }
 
-func (sv *served) readResource(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	return sv.read(ctx, req, nil)
+func (res *resource) read(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	leave, ok := res.srv.reg.enter(res.srv.mod)
+	if !ok {
+		if now := res.srv.reg.current().resources[res.man.URI]; now != nil && now != res {
+			return now.read(ctx, req)
+		}
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: goneMessage(res.srv.mod, "resource "+res.man.URI)}
+	}
+	defer leave()
+	return res.srv.read(ctx, req, nil)
 }
 
 func (t *template) read(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	leave, ok := t.srv.reg.enter(t.srv.mod)
+	if !ok {
+		for _, now := range t.srv.reg.current().templates {
+			if now.man.URITemplate == t.man.URITemplate && now != t {
+				return now.read(ctx, req)
+			}
+		}
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: goneMessage(t.srv.mod, "resource template "+t.man.URITemplate)}
+	}
+	defer leave()
 	// The module's own matching decides which of its templates the URI is
 	// read as, as `wasmgate call --resource` does.
 	match, ok := t.srv.mod.MatchResource(req.Params.URI)
@@ -259,6 +283,14 @@ func (sv *served) read(ctx context.Context, req *mcp.ReadResourceRequest, match 
 }
 
 func (p *prompt) get(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	leave, ok := p.srv.reg.enter(p.srv.mod)
+	if !ok {
+		if now := p.srv.reg.current().prompts[p.name]; now != nil && now != p {
+			return now.get(ctx, req)
+		}
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: goneMessage(p.srv.mod, "prompt "+p.name)}
+	}
+	defer leave()
 	out, ir, err := p.srv.call(ctx, req.Session, peerOf(req), req.Extra, req.Params.Meta, abi.MethodPromptsGet, p.man.Name, req.Params.Arguments, req.Params.RequestState, req.Params.InputResponses, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
 		return p.srv.mod.GetPrompt(ctx, p.man.Name, req.Params.Arguments, c)
 	})
@@ -287,9 +319,10 @@ func (r *Registry) Complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 		p.Context = &abi.CompleteContext{Arguments: req.Params.Context.Arguments}
 	}
 	var what string
+	st := r.current()
 	switch ref.Type {
 	case "ref/prompt":
-		pr, ok := r.prompts[ref.Name]
+		pr, ok := st.prompts[ref.Name]
 		if !ok {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("no prompt %q to complete", ref.Name)}
 		}
@@ -299,14 +332,14 @@ func (r *Registry) Complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 		sv, what = pr.srv, "prompt "+pr.man.Name+" argument "+p.Argument.Name
 		p.Ref = abi.CompleteRef{Type: ref.Type, Name: pr.man.Name}
 	case "ref/resource":
-		i := slices.IndexFunc(r.templates, func(t *template) bool { return t.man.URITemplate == ref.URI })
+		i := slices.IndexFunc(st.templates, func(t *template) bool { return t.man.URITemplate == ref.URI })
 		if i < 0 {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("no resource template %q to complete", ref.URI)}
 		}
-		if !slices.Contains(r.templates[i].tpl.Varnames(), p.Argument.Name) {
+		if !slices.Contains(st.templates[i].tpl.Varnames(), p.Argument.Name) {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("resource template %q has no variable %q", ref.URI, p.Argument.Name)}
 		}
-		sv, what = r.templates[i].srv, "template "+ref.URI+" argument "+p.Argument.Name
+		sv, what = st.templates[i].srv, "template "+ref.URI+" argument "+p.Argument.Name
 		p.Ref = abi.CompleteRef{Type: ref.Type, URI: ref.URI}
 	default:
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown completion ref type %q: use ref/prompt or ref/resource", ref.Type)}
@@ -314,6 +347,11 @@ func (r *Registry) Complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 	if !sv.mod.Manifest().Completions {
 		return empty, nil
 	}
+	leave, ok := r.enter(sv.mod)
+	if !ok {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: goneMessage(sv.mod, "completion of "+what)}
+	}
+	defer leave()
 	out, ir, err := sv.call(ctx, req.Session, peerOf(req), req.Extra, req.Params.Meta, abi.MethodCompletionComp, what, p, "", nil, func(ctx context.Context, c runtime.Call) (*runtime.Outcome, error) {
 		return sv.mod.Complete(ctx, p, c)
 	})
@@ -348,10 +386,11 @@ func (r *Registry) Unsubscribe(context.Context, *mcp.UnsubscribeRequest) error {
 
 // knows reports whether uri is a resource some module serves.
 func (r *Registry) knows(uri string) bool {
-	if _, ok := r.resources[uri]; ok {
+	st := r.current()
+	if _, ok := st.resources[uri]; ok {
 		return true
 	}
-	return slices.ContainsFunc(r.templates, func(t *template) bool { return t.tpl.Match(uri) != nil })
+	return slices.ContainsFunc(st.templates, func(t *template) bool { return t.tpl.Match(uri) != nil })
 }
 
 // Resource is a resource or resource template a module serves.
@@ -375,13 +414,14 @@ type Prompt struct {
 // module in the order the modules were given.
 func (r *Registry) Resources() []Resource {
 	var out []Resource
-	for _, m := range r.Modules() {
+	st := r.current()
+	for _, m := range st.modules {
 		for _, res := range m.Manifest().Resources {
-			if sv, ok := r.resources[res.URI]; ok && sv.mod == m {
+			if sv, ok := st.resources[res.URI]; ok && sv.srv.mod == m {
 				out = append(out, Resource{URI: res.URI, Module: m})
 			}
 		}
-		for _, t := range r.templates {
+		for _, t := range st.templates {
 			if t.srv.mod == m {
 				out = append(out, Resource{URI: t.man.URITemplate, Template: true, Module: m})
 			}
@@ -394,9 +434,10 @@ func (r *Registry) Resources() []Resource {
 // modules were given.
 func (r *Registry) Prompts() []Prompt {
 	var out []Prompt
-	for _, m := range r.Modules() {
+	st := r.current()
+	for _, m := range st.modules {
 		for _, pr := range m.Manifest().Prompts {
-			if p, ok := r.promptsByModule[m][pr.Name]; ok {
+			if p, ok := st.byModule[m][pr.Name]; ok {
 				out = append(out, Prompt{Name: p.name, Module: m, Manifest: p.man})
 			}
 		}

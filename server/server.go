@@ -68,16 +68,28 @@
 // name is still taken, by another tool's own name or another prefixed name,
 // the prefixed tool is skipped with an error naming both. A module whose
 // name is already used by an earlier module in the list is refused whole.
-// Add sees only the modules it is given: the go-sdk replaces a tool of the
-// same name without a word, so give Add every module at once and do not
-// reuse its tool names for tools of your own.
+// The go-sdk replaces a tool of the same name without a word, so do not
+// reuse the modules' tool names for tools of your own.
+//
+// # Changing what is served
+//
+// [Registry.Add], [Registry.Remove] and [Registry.Replace] change the
+// modules served while clients are connected; the go-sdk tells them that
+// the lists of tools, resources and prompts changed (a client of MCP
+// 2026-07-28 hears of it on its subscriptions/listen stream). After each
+// change the names are those the rules above give the modules served, as
+// if they had all been given to Add at once, so a server started with the
+// same modules serves the same names. Calls running on a module removed or
+// replaced finish on it; Replace swaps the items both versions serve in
+// place, so that a client never finds them missing (see its
+// documentation). [Registry.Withdraw] stops serving a module and leaves
+// the other names as they are.
 package server
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -173,85 +185,54 @@ type Tool struct {
 	Manifest *abi.Tool
 }
 
-// Registry is what Add registered on one server: the tools, the warnings
-// about renamed tools, and the calls in flight (see CancelOnDisconnect).
+// Registry is what is served on one server: the modules, their tools,
+// resources and prompts, the warnings about renamed items, and the calls in
+// flight (see CancelOnDisconnect). Add creates it; its Add, Remove, Replace
+// and Withdraw change what is served while clients are connected.
 type Registry struct {
 	server *mcp.Server
-	// mu guards tools and modules, which Withdraw changes while requests
-	// are served.
+	// change serializes Add, Remove, Replace and Withdraw.
+	change sync.Mutex
+	// mu guards st, which a change replaces while requests are served.
 	mu        sync.RWMutex
-	tools     []Tool
-	modules   []*runtime.Module
-	warnings  []string
+	st        *snapshot
 	logger    *slog.Logger
 	opts      Options
 	stderrLog int
 	calls     *tracker
 	running   runningCalls
+	inflight  moduleCalls
 	sealer    *sealer
+}
 
-	resources       map[string]*served // fixed resources by URI
-	templates       []*template
-	prompts         map[string]*prompt // by served name
-	promptsByModule map[*runtime.Module]map[string]*prompt
+// current is the state served now.
+func (r *Registry) current() *snapshot {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.st
 }
 
 // Tools lists the tools served, module by module in the order the modules
 // were given, each module's tools in manifest order.
 func (r *Registry) Tools() []Tool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return slices.Clone(r.tools)
+	st := r.current()
+	out := make([]Tool, len(st.tools))
+	for i, t := range st.tools {
+		out[i] = t.info
+	}
+	return out
 }
 
-// Modules lists the modules served (those not refused or withdrawn), in the
-// order given.
+// Modules lists the modules served (those not refused, removed or
+// withdrawn), in the order given.
 func (r *Registry) Modules() []*runtime.Module {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return slices.Clone(r.modules)
+	return slices.Clone(r.current().modules)
 }
 
-// Withdraw stops serving m: its tools, resources, resource templates and
-// prompts are removed from the server, which tells clients that their
-// lists changed. Calls already running finish. Names given to other
-// modules' items when m's collided with them stay as they are, so that
-// clients' names do not change under them.
-func (r *Registry) Withdraw(m *runtime.Module) {
-	r.mu.Lock()
-	var tools []string
-	r.tools = slices.DeleteFunc(r.tools, func(t Tool) bool {
-		if t.Module == m {
-			tools = append(tools, t.Name)
-		}
-		return t.Module == m
-	})
-	r.modules = slices.DeleteFunc(r.modules, func(x *runtime.Module) bool { return x == m })
-	r.mu.Unlock()
-
-	var uris, templates, prompts []string
-	for _, res := range m.Manifest().Resources {
-		if sv, ok := r.resources[res.URI]; ok && sv.mod == m {
-			uris = append(uris, res.URI)
-		}
-	}
-	for _, t := range r.templates {
-		if t.srv.mod == m {
-			templates = append(templates, t.man.URITemplate)
-		}
-	}
-	for _, p := range r.promptsByModule[m] {
-		prompts = append(prompts, p.name)
-	}
-	r.server.RemoveTools(tools...)
-	r.server.RemoveResources(uris...)
-	r.server.RemoveResourceTemplates(templates...)
-	r.server.RemovePrompts(prompts...)
-}
-
-// Warnings lists what was served differently from its manifest: each tool
-// name declared by several modules and the names it is served under.
-func (r *Registry) Warnings() []string { return slices.Clone(r.warnings) }
+// Warnings lists what is served differently from its manifest: each tool
+// or prompt name declared by several modules and the names it is served
+// under.
+func (r *Registry) Warnings() []string { return slices.Clone(r.current().warnings) }
 
 // Add registers every tool of mods on s, using mcp.Server.AddTool with
 // wasmgate's own argument validation, output checks and limits. opts may be
@@ -275,30 +256,8 @@ func Add(s *mcp.Server, mods []*runtime.Module, opts *Options) (*Registry, error
 	if o.StderrLog == 0 {
 		o.StderrLog = DefaultStderrLog
 	}
-	r := &Registry{server: s, logger: o.Logger, opts: o, stderrLog: o.StderrLog, calls: newTracker(), sealer: newSealer()}
-
-	p := planNames(mods)
-	r.modules, r.warnings = p.modules, p.warnings
-	errs := p.errs
-	for _, w := range p.warnings {
-		r.logger.Warn(w)
-	}
-	for _, e := range p.entries {
-		t, err := r.newTool(e)
-		if err == nil {
-			err = addTool(s, t)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tool %s of module %s (%s) skipped: %w", e.item.Name, e.mod.Name(), e.mod.Path(), err))
-			continue
-		}
-		r.tools = append(r.tools, t.info)
-	}
-	errs = append(errs, r.addResources(s)...)
-	for _, err := range errs {
-		r.logger.Error(err.Error())
-	}
-	return r, errors.Join(errs...)
+	r := &Registry{server: s, logger: o.Logger, opts: o, stderrLog: o.StderrLog, calls: newTracker(), sealer: newSealer(), st: emptySnapshot()}
+	return r, r.Add(mods...)
 }
 
 // New creates a server (mcp.NewServer with default options) and adds the

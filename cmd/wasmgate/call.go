@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wasmgate/wasmgate"
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/audit"
 	"github.com/wasmgate/wasmgate/runtime"
@@ -143,37 +144,46 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	}
 	defer auditLog.Close()
 
-	caps, err := gf.openCaps(pol)
+	var loadErr error
+	opts := wasmgate.Options{
+		Sources:          []wasmgate.Source{wasmgate.File(file)},
+		Policy:           pol,
+		PolicyOptions:    popts,
+		PolicyNamesLater: true, // a policy may cover many modules; call loads one
+		StateDir:         gf.stateDir,
+		Limits:           lf.limits(), // the command line's limits win over the policy's
+		OnLoadError:      func(err error) { loadErr = errors.Join(loadErr, err) },
+	}
+	if *verbose {
+		opts.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	g, err := wasmgate.Open(ctx, opts)
 	if err != nil {
-		e.errorf("call: %v", err)
+		e.errorf("call: %v%s", err, stateDirHint(err))
 		return exitUsage
 	}
-	defer caps.Close()
-	rt, err := newRuntime(ctx, e, *verbose, caps)
-	if err != nil {
-		e.errorf("call: %v", err)
+	defer g.Close()
+	if loadErr == nil && len(g.Modules()) == 0 {
+		loadErr = fmt.Errorf("%s: not served", file) // refused by the server; it says why with -v
+	}
+	if loadErr == nil {
+		loadErr = g.Modules()[0].Ready(ctx)
+	}
+	if loadErr != nil {
+		e.errorf("%v", loadErr)
+		printFieldErrors(e, loadErr)
 		return exitUsage
 	}
-	defer rt.Close(context.Background())
-	mod, err := rt.Load(ctx, file)
-	if err != nil {
-		e.errorf("%v", err)
-		printFieldErrors(e, err)
-		return exitUsage
-	}
-	mg, err := grantsOf(pol, popts, mod)
-	if err != nil {
-		e.errorf("call: %v", err)
-		return exitUsage
-	}
+	mod := g.Modules()[0]
+	mg := g.Grants(mod)
 	if *resource != "" || *prompt != "" {
-		c := runtime.Call{Limits: lf.limits().Or(mg.Limits), Grant: mg.Module}
+		c := runtime.Call{Limits: g.Limits(mod), Grant: mg.Module}
 		if *verbose {
 			c.Events = stderrEvents{e.stderr}
 		}
 		return serveOnce(ctx, e, mod, c, *resource, *prompt, argJSON, auditLog, *verbose)
 	}
-	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: lf.limits().Or(mg.Limits), Grant: mg.Tools[tool]}
+	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: g.Limits(mod), Grant: mg.Tools[tool]}
 	// The arguments are checked and completed as serve does for a client;
 	// a tool the module lacks is reported by Call below.
 	if i := slices.IndexFunc(mod.Manifest().Tools, func(t abi.Tool) bool { return t.Name == tool }); i >= 0 {

@@ -3,10 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
@@ -59,43 +58,12 @@ func (g *grantFlags) load() (*policy.Policy, *policy.Options, error) {
 // resolveSecret turns a policy's secret reference into its value.
 var resolveSecret = secret.Resolve
 
-// hostCaps are the capability host functions every runtime provides. A
-// module that imports them always loads; each call may use them only as
-// its grant allows.
+// hostCaps are the capability host functions, for inspect, which runs
+// nothing: the imports of a module that asks for them resolve. (serve and
+// call get them from package wasmgate.)
 type hostCaps struct {
 	kv   *kv.Store // nil unless the policy grants kv to some module
 	http *hosthttp.Client
-}
-
-// openCaps opens what the grants need: the key-value store only when the
-// policy grants kv, so a server that grants none never locks the state
-// directory.
-func (g *grantFlags) openCaps(p *policy.Policy) (*hostCaps, error) {
-	c := &hostCaps{http: hosthttp.New(nil)}
-	if p.GrantsKV() {
-		dir, err := g.stateDirectory()
-		if err != nil {
-			return nil, err
-		}
-		if c.kv, err = kv.Open(dir, nil); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
-}
-
-func (g *grantFlags) stateDirectory() (string, error) {
-	if g.stateDir != "" {
-		return g.stateDir, nil
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "wasmgate"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("no state directory for key-value storage: set --state-dir (%v)", err)
-	}
-	return filepath.Join(home, ".local", "state", "wasmgate"), nil
 }
 
 // configure adds the capability host functions to cfg.
@@ -111,26 +79,14 @@ func (c *hostCaps) configure(cfg *runtime.Config) *runtime.Config {
 		WithHostFunctions(client.HostFuncs()...)
 }
 
-func (c *hostCaps) Close() {
-	if c == nil {
-		return
-	}
-	if c.kv != nil {
-		c.kv.Close()
-	}
-	if c.http != nil {
-		c.http.CloseIdleConnections()
-	}
-}
-
-// grantsOf checks the policy against one loaded module and computes its
-// grants.
+// grantsOf checks the policy against one loaded module, one of the many a
+// policy may cover (entries for other modules are not an error), and
+// computes its grants.
 func grantsOf(p *policy.Policy, opts *policy.Options, m *runtime.Module) (*policy.ModuleGrants, error) {
-	g, err := moduleGrants(p, opts, true, m)
-	if err != nil {
+	if err := p.Check(map[string]*abi.Manifest{m.Name(): m.Manifest()}, true); err != nil {
 		return nil, err
 	}
-	return g[m], nil
+	return p.Grants(m.Manifest(), opts)
 }
 
 // printGrants writes a module's requested-versus-granted table.

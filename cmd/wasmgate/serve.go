@@ -7,23 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate"
 	"github.com/wasmgate/wasmgate/abi"
-	"github.com/wasmgate/wasmgate/audit"
-	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -123,106 +118,67 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	caps, err := f.grants.openCaps(pol)
+	opts := wasmgate.Options{
+		Sources:        []wasmgate.Source{wasmgate.Files(pos...)},
+		Policy:         pol,
+		PolicyOptions:  popts,
+		StateDir:       f.grants.stateDir,
+		Config:         f.cache.configure(f.budget.configure(runtime.NewConfig().WithMaxConcurrency(f.perModule))),
+		Limits:         f.limits.limits(), // the command line's limits win over the policy's, as in call
+		PollAfter:      f.pollAfter,
+		Implementation: &mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()},
+		Logger:         logger,
+		OnLoadError:    func(err error) { printLoadError(e, "serve", err) },
+	}
+	if auditLog != nil {
+		opts.Audit = auditLog
+	}
+	if f.verbose {
+		opts.ProtocolLogger = logger
+	}
+	g, err := wasmgate.Open(ctx, opts)
 	if err != nil {
-		e.errorf("serve: %v", err)
+		e.errorf("serve: %v%s", err, stateDirHint(err))
 		return exitUsage
 	}
-	defer caps.Close()
-	rt, err := runtime.New(ctx, caps.configure(f.cache.configure(f.budget.configure(runtime.NewConfig().WithLogger(logger).WithMaxConcurrency(f.perModule)))))
-	if err != nil {
-		e.errorf("serve: %v", err)
-		return exitUsage
-	}
-	defer rt.Close(context.Background())
-
-	mods := loadModules(ctx, e, rt, pos)
-	if len(mods) == 0 {
+	// The compile watchers stop, and are waited for, before serve returns
+	// (and so before the logger's writer goes away).
+	defer g.Close()
+	reg := g.Registry()
+	if len(g.Modules()) == 0 {
 		e.errorf("serve: no module loaded; nothing to serve")
 		return exitUsage
 	}
-	grants, err := moduleGrants(pol, popts, false, mods...)
-	if err != nil {
-		e.errorf("serve: %v", err)
-		return exitUsage
-	}
-	// The command line's limits win over the policy's, as in call.
-	ceiling := func(m *runtime.Module) runtime.Limits { return f.limits.limits().Or(grants[m].Limits) }
-	var reg *server.Registry
-	sopts := &mcp.ServerOptions{
-		SubscribeHandler: func(ctx context.Context, req *mcp.SubscribeRequest) error {
-			return reg.Subscribe(ctx, req)
-		},
-		UnsubscribeHandler: func(ctx context.Context, req *mcp.UnsubscribeRequest) error {
-			return reg.Unsubscribe(ctx, req)
-		},
-	}
-	if slices.ContainsFunc(mods, func(m *runtime.Module) bool { return m.Manifest().Completions }) {
-		sopts.CompletionHandler = func(ctx context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
-			return reg.Complete(ctx, req)
-		}
-	}
-	if f.verbose {
-		sopts.Logger = logger
-	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()}, sopts)
-	// Refused modules and skipped tools are logged by Add; the rest is served.
-	reg, _ = server.Add(srv, mods, &server.Options{
-		Limits:    f.limits.limits(),
-		Logger:    logger,
-		PollAfter: f.pollAfter,
-		Configure: func(t server.Tool) server.ToolConfig {
-			return server.ToolConfig{Grant: grants[t.Module].Tools[t.Manifest.Name], Limits: ceiling(t.Module)}
-		},
-		ConfigureModule: func(m *runtime.Module) server.ToolConfig {
-			return server.ToolConfig{Grant: grants[m].Module, Limits: ceiling(m)}
-		},
-		OnCall: func(_ context.Context, session string, t server.Tool, out *runtime.Outcome) {
-			auditLog.Record(audit.EntryFor(session, t.Module, t.Manifest.Name, out))
-		},
-		OnRequest: func(_ context.Context, session string, r server.Request, out *runtime.Outcome) {
-			auditLog.Record(audit.EntryForRequest(session, r.Module, r.Method, r.Name, out))
-		},
-	})
 	if len(reg.Tools())+len(reg.Resources())+len(reg.Prompts()) == 0 {
 		e.errorf("serve: no tool, resource or prompt to serve")
 		return exitUsage
 	}
-	printServed(e.stderr, reg, ceiling, grants)
-	// The watchers stop, and are waited for, before serve returns (and so
-	// before the runtime closes and the logger's writer goes away).
-	defer withdrawBroken(ctx, logger, reg, mods)()
+	printServed(e.stderr, g)
 
 	if f.addr == "" {
-		return serveStdio(ctx, e, srv)
+		return serveStdio(ctx, e, g.Server())
 	}
-	return serveHTTP(ctx, e, srv, reg, &f, token, logger)
+	return serveHTTP(ctx, e, g, &f, token, logger)
 }
 
-// moduleGrants checks the policy against the loaded modules and computes
-// each module's grants. They are keyed by module, not name: until
-// server.Add refuses the second of two modules with the same name, both are
-// loaded, and each must be granted by its own manifest.
-//
-// partial is for commands that load one module of the many a policy may
-// cover (call, inspect): entries for other modules are then not an error.
-func moduleGrants(p *policy.Policy, opts *policy.Options, partial bool, mods ...*runtime.Module) (map[*runtime.Module]*policy.ModuleGrants, error) {
-	byName := map[string]*abi.Manifest{}
-	for _, m := range mods {
-		byName[m.Name()] = m.Manifest()
+// printLoadError reports a module that is not served: the runtime's
+// refusal with the manifest's field errors, or a path's problem.
+func printLoadError(e *env, cmd string, err error) {
+	var me *wasmgate.ModuleError
+	if errors.As(err, &me) {
+		e.errorf("%v; not served", err)
+		printFieldErrors(e, err)
+		return
 	}
-	if err := p.Check(byName, partial); err != nil {
-		return nil, err
+	e.errorf("%s: %v", cmd, err)
+}
+
+// stateDirHint names the flag that gives key-value storage a directory.
+func stateDirHint(err error) string {
+	if errors.Is(err, wasmgate.ErrNoStateDir) {
+		return "; set --state-dir"
 	}
-	out := map[*runtime.Module]*policy.ModuleGrants{}
-	for _, m := range mods {
-		g, err := p.Grants(m.Manifest(), opts)
-		if err != nil {
-			return nil, err
-		}
-		out[m] = g
-	}
-	return out, nil
+	return ""
 }
 
 // readToken reads a bearer token from a file, refusing an empty one.
@@ -241,99 +197,27 @@ func readToken(path string) (string, error) {
 	return token, nil
 }
 
-// modulePaths expands the PATH arguments: files as given, directories
-// walked in lexical order for *.wasm, skipping directories named testdata
-// and dot-directories below the one given. A file found twice is served once.
+// modulePaths expands the PATH arguments as serve does (wasmgate.Files):
+// files as given, directories walked in lexical order for *.wasm, skipping
+// directories named testdata and dot-directories below the one given. A
+// file found twice is served once.
 func modulePaths(args []string) (paths []string, problems []error) {
-	seen := map[string]bool{}
-	add := func(p string) {
-		key := p
-		if abs, err := filepath.Abs(p); err == nil {
-			key = abs
-		}
-		if !seen[key] {
-			seen[key] = true
-			paths = append(paths, p)
-		}
+	found, err := wasmgate.Files(args...).Modules(context.Background())
+	for _, f := range found {
+		paths = append(paths, f.Path)
 	}
-	for _, arg := range args {
-		info, err := os.Stat(arg)
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		if !info.IsDir() {
-			add(arg)
-			continue
-		}
-		n := len(paths)
-		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				problems = append(problems, err)
-				return nil
-			}
-			if d.IsDir() && p != arg && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && strings.HasSuffix(d.Name(), ".wasm") {
-				add(p)
-			}
-			return nil
-		})
-		if err != nil {
-			problems = append(problems, err)
-		}
-		if len(paths) == n {
-			problems = append(problems, fmt.Errorf("%s: no .wasm files (directories named testdata and dot-directories are skipped)", arg))
-		}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		problems = j.Unwrap()
+	} else if err != nil {
+		problems = []error{err}
 	}
 	return paths, problems
 }
 
-// withdrawBroken waits, in the background, for each module to finish
-// compiling, and withdraws the ones that fail from reg: their manifests were
-// served at once, before compiling, so that clients need not wait. The
-// function it returns stops the waiting and returns when it has stopped.
-func withdrawBroken(ctx context.Context, logger *slog.Logger, reg *server.Registry, mods []*runtime.Module) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, m := range mods {
-		wg.Go(func() {
-			if err := m.Ready(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("module withdrawn: it failed to compile, so its tools, resources and prompts are no longer served", "module", m.Name(), "err", err)
-				reg.Withdraw(m)
-			}
-		})
-	}
-	return func() {
-		cancel()
-		wg.Wait()
-	}
-}
-
-// loadModules opens every module it can, reporting the others. Modules
-// compile in the background (runtime.Open).
-func loadModules(ctx context.Context, e *env, rt *runtime.Runtime, args []string) []*runtime.Module {
-	paths, problems := modulePaths(args)
-	for _, err := range problems {
-		e.errorf("serve: %v", err)
-	}
-	var mods []*runtime.Module
-	for _, p := range paths {
-		m, err := rt.Open(ctx, p)
-		if err != nil {
-			e.errorf("%v; not served", err)
-			printFieldErrors(e, err)
-			continue
-		}
-		mods = append(mods, m)
-	}
-	return mods
-}
-
 // printServed tells the operator what is served, with each module's limits
 // and grants, before the transport details.
-func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module) runtime.Limits, grants map[*runtime.Module]*policy.ModuleGrants) {
+func printServed(w io.Writer, g *wasmgate.Gateway) {
+	reg := g.Registry()
 	served := map[*runtime.Module][]string{}
 	for _, t := range reg.Tools() {
 		served[t.Module] = append(served[t.Module], t.Name)
@@ -355,16 +239,16 @@ func printServed(w io.Writer, reg *server.Registry, ceiling func(*runtime.Module
 		if len(served[m]) == 0 {
 			continue
 		}
-		l := m.Limits(ceiling(m))
+		l := m.Limits(g.Limits(m))
 		fmt.Fprintf(tw, "  %s\t%s\t%s %s %s\t%s\n", m.Name(), strings.Join(served[m], ", "), l.Timeout, l.Memory, l.Output, m.Path())
-		if g := grants[m]; g != nil && (len(g.Report) > 0 || len(g.Warnings) > 0) {
+		if mg := g.Grants(m); mg != nil && (len(mg.Report) > 0 || len(mg.Warnings) > 0) {
 			granted = append(granted, m)
 		}
 	}
 	tw.Flush()
 	for _, m := range granted {
 		fmt.Fprintf(w, "permissions of %s:\n", m.Name())
-		printGrants(w, grants[m], "  ")
+		printGrants(w, g.Grants(m), "  ")
 	}
 }
 
@@ -423,7 +307,7 @@ func serveStdio(ctx context.Context, e *env, srv *mcp.Server) int {
 	return exitOK
 }
 
-func serveHTTP(ctx context.Context, e *env, srv *mcp.Server, reg *server.Registry, f *serveFlags, token string, logger *slog.Logger) int {
+func serveHTTP(ctx context.Context, e *env, g *wasmgate.Gateway, f *serveFlags, token string, logger *slog.Logger) int {
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		e.errorf("serve: %v", err)
@@ -445,7 +329,7 @@ func serveHTTP(ctx context.Context, e *env, srv *mcp.Server, reg *server.Registr
 	if f.verbose {
 		hopts.TransportLogger = logger
 	}
-	hs, err := server.NewHTTPServer(srv, reg, hopts)
+	hs, err := g.HTTPServer(hopts)
 	if err != nil {
 		ln.Close()
 		e.errorf("serve: --allow-origin: %v", err)
