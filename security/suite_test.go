@@ -17,6 +17,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
@@ -110,7 +112,18 @@ func repack(t *testing.T, dir, name string, network []string) string {
 	return path
 }
 
-func newSuite(t *testing.T) *suite {
+// eachEngine runs f as a subtest, named by the engine, for every
+// registered engine (engine/wazero registers the compiler and the
+// interpreter).
+func eachEngine(t *testing.T, f func(t *testing.T, eng string)) {
+	t.Helper()
+	for _, name := range engine.Registered() {
+		t.Run(name, func(t *testing.T) { f(t, name) })
+	}
+}
+
+// newSuite builds the suite's server on the named engine.
+func newSuite(t *testing.T, eng string) *suite {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -150,7 +163,7 @@ func newSuite(t *testing.T) *suite {
 	store, err := kv.Open(filepath.Join(dir, "state"), nil)
 	must(err)
 	t.Cleanup(func() { store.Close() })
-	cfg := runtime.NewConfig().WithCacheDir("").
+	cfg := runtime.NewConfig().WithCacheDir("").WithEngine(engine.Lookup(eng)).
 		WithHostFunctions(store.HostFuncs()...).
 		WithHostFunctions(secret.HostFuncs()...).
 		WithHostFunctions(hosthttp.New(nil).HostFuncs()...).
@@ -239,7 +252,11 @@ func callText(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]
 // operator's grants, and after each one checks that a normal call still
 // succeeds and that the file outside the mount was neither read nor changed.
 func TestContainment(t *testing.T) {
-	s := newSuite(t)
+	eachEngine(t, testContainment)
+}
+
+func testContainment(t *testing.T, eng string) {
+	s := newSuite(t, eng)
 	fetch := func(name, tool, url, want string) attack {
 		return attack{name: name, tool: tool, args: map[string]any{"op": "request", "request": `{"url":"` + url + `"}`}, want: want, okResult: true}
 	}
@@ -352,7 +369,8 @@ func TestContainment(t *testing.T) {
 // never asked for, gets neither: hints follow grants and undeclared use is
 // denied.
 func TestLyingManifest(t *testing.T) {
-	s := newSuite(t)
+	name, _ := engine.Default()
+	s := newSuite(t, name)
 	// kv's manifest asks for kv; the policy grants it, so kv cannot be
 	// served as read-only whatever its manifest says.
 	res, err := s.cs.ListTools(context.Background(), nil)
