@@ -93,6 +93,9 @@ type wazeroEngine struct {
 }
 
 func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	name := Name
 	var rc wz.RuntimeConfig
 	if o.Interpreter {
