@@ -317,19 +317,17 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	}
 
 	rc := &engine.RunConfig{
-		Args:        []string{m.Name()},
+		Args:        m.args,
 		Env:         st.grant.Env,
 		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,
 		Rand:        randReader{ctx},
 		MemoryLimit: uint64(limits.Memory),
-		Entry:       []string{abi.ExportStart},
+		Entry:       commandEntry,
 	}
 	if m.reactor {
-		// The Go runtime (or any reactor's) starts in _initialize;
-		// wasmgate_call then serves the envelope like _start would.
-		rc.Entry = []string{abi.ExportInitialize, abi.ExportCall}
+		rc.Entry = reactorEntry
 	}
 	for _, mt := range st.grant.Mounts {
 		rc.Mounts = append(rc.Mounts, engine.Mount{HostPath: mt.HostPath, GuestPath: mt.GuestPath, Writable: mt.Writable})
@@ -353,6 +351,14 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 }
 
 var errTimeout = errors.New("call timed out")
+
+// What a call runs: a command's _start, or a reactor's _initialize (where
+// the Go runtime, or any reactor's, starts) and then wasmgate_call, which
+// serves the envelope like _start would. Engines only read these.
+var (
+	commandEntry = []string{abi.ExportStart}
+	reactorEntry = []string{abi.ExportInitialize, abi.ExportCall}
+)
 
 // classify turns how the guest ended into a CallError, or nil for a clean
 // exit. Host-side reasons come first: they explain the guest's symptoms.

@@ -25,6 +25,7 @@ type Module struct {
 	size           int
 	manifest       *abi.Manifest
 	manifestSource string
+	args           []string // the guest's arguments: its name
 	compiled       engine.Compiled
 	memMinPages    uint64
 	tableMins      []uint64 // declared minimum of each table, in elements

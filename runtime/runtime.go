@@ -264,6 +264,7 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 		size:           len(wasm),
 		manifest:       man,
 		manifestSource: manifestSource,
+		args:           []string{man.Name},
 		memMinPages:    info.MemoryMinPages,
 		sem:            make(chan struct{}, r.cfg.maxConcurrency),
 		ready:          make(chan struct{}),
