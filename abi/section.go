@@ -3,8 +3,6 @@ package abi
 import (
 	"errors"
 	"fmt"
-
-	"github.com/wasmgate/wasmgate/internal/wasmbin"
 )
 
 // ErrNoManifest is returned by ExtractManifest for a module without a
@@ -19,15 +17,15 @@ var ErrNoManifest = errors.New("module has no " + ManifestSection + " custom sec
 // section boundary still splits into sections) or that exports no entry
 // point gets an error saying so, since a manifest would not help.
 func ExtractManifest(wasm []byte) ([]byte, error) {
-	sections, err := wasmbin.Parse(wasm)
+	sections, err := parseSections(wasm)
 	if err != nil {
 		return nil, err
 	}
 	var found []byte
 	n := 0
 	for _, s := range sections {
-		if s.ID == wasmbin.SectionCustom && s.Name == ManifestSection {
-			found = s.Payload
+		if s.id == sectionCustom && s.name == ManifestSection {
+			found = s.payload
 			n++
 		}
 	}
@@ -46,21 +44,21 @@ func ExtractManifest(wasm []byte) ([]byte, error) {
 // checkToolModule reports what, besides a manifest, keeps a module from
 // being a tool: functions declared without code (or code without
 // declarations), or no _start or wasmgate_call export.
-func checkToolModule(sections []wasmbin.Section, size int) error {
+func checkToolModule(sections []section, size int) error {
 	var funcs, bodies uint32
 	entry := false
 	for _, s := range sections {
 		var err error
-		switch s.ID {
-		case wasmbin.SectionFunction:
-			funcs, err = wasmbin.NewReader(s.Payload).U32()
-		case wasmbin.SectionCode:
-			bodies, err = wasmbin.NewReader(s.Payload).U32()
-		case wasmbin.SectionExport:
-			entry, err = exportsEntry(s.Payload)
+		switch s.id {
+		case sectionFunction:
+			funcs, err = (&reader{b: s.payload}).u32()
+		case sectionCode:
+			bodies, err = (&reader{b: s.payload}).u32()
+		case sectionExport:
+			entry, err = exportsEntry(s.payload)
 		}
 		if err != nil {
-			return fmt.Errorf("not a well-formed WebAssembly module: section %d: %w", s.ID, err)
+			return fmt.Errorf("not a well-formed WebAssembly module: section %d: %w", s.id, err)
 		}
 	}
 	if funcs != bodies {
@@ -78,22 +76,22 @@ func checkToolModule(sections []wasmbin.Section, size int) error {
 // exportsEntry reports whether an export section exports a function named
 // _start or wasmgate_call.
 func exportsEntry(payload []byte) (bool, error) {
-	r := wasmbin.NewReader(payload)
-	n, err := r.U32()
+	r := &reader{b: payload}
+	n, err := r.u32()
 	if err != nil {
 		return false, err
 	}
 	found := false
 	for range n {
-		name, err := r.Name()
+		name, err := r.name()
 		if err != nil {
 			return false, err
 		}
-		kind, err := r.Byte()
+		kind, err := r.byte()
 		if err != nil {
 			return false, err
 		}
-		if _, err := r.U32(); err != nil {
+		if _, err := r.u32(); err != nil {
 			return false, err
 		}
 		if kind == 0 && (name == ExportStart || name == ExportCall) {
@@ -106,19 +104,19 @@ func exportsEntry(payload []byte) (bool, error) {
 // EmbedManifest returns a copy of wasm with its manifest section replaced by
 // manifest (or added when there was none), at the end of the module.
 func EmbedManifest(wasm, manifest []byte) ([]byte, error) {
-	sections, err := wasmbin.Parse(wasm)
+	sections, err := parseSections(wasm)
 	if err != nil {
 		return nil, err
 	}
 	kept := sections[:0:0]
 	for _, s := range sections {
-		if s.ID == wasmbin.SectionCustom && s.Name == ManifestSection {
+		if s.id == sectionCustom && s.name == ManifestSection {
 			continue
 		}
 		kept = append(kept, s)
 	}
-	kept = append(kept, wasmbin.Section{ID: wasmbin.SectionCustom, Name: ManifestSection, Payload: manifest})
-	return wasmbin.Encode(kept), nil
+	kept = append(kept, section{id: sectionCustom, name: ManifestSection, payload: manifest})
+	return encodeSections(kept), nil
 }
 
 // plural writes a count and its noun: "1 function", "2 functions".

@@ -167,38 +167,40 @@ func indexOf(ms []*Module, m *Module) int {
 // once its queue timeout passes, and a call over the memory budget fails at
 // once; when the slot frees, calls run again.
 func TestBusyIsAToolError(t *testing.T) {
-	r := newTestRuntime(t, NewConfig().WithMaxCalls(1).WithMaxMemory(64<<20).WithQueueTimeout(50*time.Millisecond))
-	loop := load(t, r, filepath.Join(hostileDir, "loop.wasm"))
-	echo := load(t, r, echoWasm)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *Outcome, 1)
-	go func() {
-		out, _ := loop.Call(ctx, Call{Tool: "loop", Limits: Limits{Timeout: time.Hour, Memory: 8 << 20}})
-		done <- out
-	}()
-	for deadline := time.Now().Add(time.Minute); r.Usage().Running != 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the looping call never started")
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg.WithMaxCalls(1).WithMaxMemory(64<<20).WithQueueTimeout(50*time.Millisecond))
+		loop := load(t, r, filepath.Join(hostileDir, "loop.wasm"))
+		echo := load(t, r, echoWasm)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan *Outcome, 1)
+		go func() {
+			out, _ := loop.Call(ctx, Call{Tool: "loop", Limits: Limits{Timeout: time.Hour, Memory: 8 << 20}})
+			done <- out
+		}()
+		for deadline := time.Now().Add(time.Minute); r.Usage().Running != 1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the looping call never started")
+			}
 		}
-	}
-	out, _ := echo.Call(context.Background(), Call{Tool: "echo", Limits: Limits{Memory: 8 << 20}})
-	if out.Err == nil || out.Err.Kind != KindBusy || !out.Result.IsError || !strings.Contains(out.Err.Message, "the server is busy") {
-		t.Fatalf("call while the only slot is taken: %+v", out.Err)
-	}
-	out, _ = echo.Call(context.Background(), Call{Tool: "echo", Limits: Limits{Memory: 128 << 20}})
-	if out.Err == nil || out.Err.Kind != KindBusy || !strings.Contains(out.Err.Message, "whole memory budget of 64MiB") {
-		t.Fatalf("call over the budget: %+v", out.Err)
-	}
-	cancel()
-	if out := <-done; out.Err == nil || out.Err.Kind != KindCancelled {
-		t.Fatalf("the looping call: %+v", out.Err)
-	}
-	if u := r.Usage(); u.Running != 0 || u.Reserved != 0 || u.Waiting != 0 {
-		t.Fatalf("after the calls: %+v", u)
-	}
-	if out, _ := echo.Call(context.Background(), Call{Tool: "echo", Limits: Limits{Memory: 8 << 20}}); out.Err != nil {
-		t.Fatalf("call after the slot freed: %v", out.Err)
-	}
+		out, _ := echo.Call(context.Background(), Call{Tool: "echo", Limits: Limits{Memory: 8 << 20}})
+		if out.Err == nil || out.Err.Kind != KindBusy || !out.Result.IsError || !strings.Contains(out.Err.Message, "the server is busy") {
+			t.Fatalf("call while the only slot is taken: %+v", out.Err)
+		}
+		out, _ = echo.Call(context.Background(), Call{Tool: "echo", Limits: Limits{Memory: 128 << 20}})
+		if out.Err == nil || out.Err.Kind != KindBusy || !strings.Contains(out.Err.Message, "whole memory budget of 64MiB") {
+			t.Fatalf("call over the budget: %+v", out.Err)
+		}
+		cancel()
+		if out := <-done; out.Err == nil || out.Err.Kind != KindCancelled {
+			t.Fatalf("the looping call: %+v", out.Err)
+		}
+		if u := r.Usage(); u.Running != 0 || u.Reserved != 0 || u.Waiting != 0 {
+			t.Fatalf("after the calls: %+v", u)
+		}
+		if out, _ := echo.Call(context.Background(), Call{Tool: "echo", Limits: Limits{Memory: 8 << 20}}); out.Err != nil {
+			t.Fatalf("call after the slot freed: %v", out.Err)
+		}
+	})
 }
 
 // TestModuleSlotsBusy: with the module's only slot taken by a guest that

@@ -39,49 +39,57 @@ func (c slowClient) Ask(ctx context.Context, qs map[string]Question) (map[string
 }
 
 func TestAskWaitDoesNotCountAgainstTimeout(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, "testdata/respond.wasm")
-	// The client takes three times the call's timeout to answer.
-	out, _ := m.Call(context.Background(), Call{Tool: "respond", Limits: Limits{Timeout: 100 * time.Millisecond}, Client: slowClient{delay: 300 * time.Millisecond}})
-	if out.Err != nil || text(out.Result) != "GNIP!" {
-		t.Fatalf("err=%v text=%q, want GNIP! (the client's answer, upper-cased)", out.Err, text(out.Result))
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, "testdata/respond.wasm")
+		// The client takes three times the call's timeout to answer.
+		out, _ := m.Call(context.Background(), Call{Tool: "respond", Limits: Limits{Timeout: 100 * time.Millisecond}, Client: slowClient{delay: 300 * time.Millisecond}})
+		if out.Err != nil || text(out.Result) != "GNIP!" {
+			t.Fatalf("err=%v text=%q, want GNIP! (the client's answer, upper-cased)", out.Err, text(out.Result))
+		}
+	})
 }
 
 func TestAskWaitIsBoundedByClientWait(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, "testdata/respond.wasm")
-	out, _ := m.Call(context.Background(), Call{Tool: "respond", Limits: Limits{ClientWait: 50 * time.Millisecond}, Client: slowClient{delay: time.Minute}})
-	// respond.wasm exits with 10 when the host function fails.
-	if out.Err == nil || out.Err.Kind != KindExit || out.Err.ExitCode != 10 {
-		t.Fatalf("err=%v, want the guest's exit 10 after a failed ask", out.Err)
-	}
-	if out.Duration > 10*time.Second {
-		t.Errorf("the call took %s", out.Duration)
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, "testdata/respond.wasm")
+		out, _ := m.Call(context.Background(), Call{Tool: "respond", Limits: Limits{ClientWait: 50 * time.Millisecond}, Client: slowClient{delay: time.Minute}})
+		// respond.wasm exits with 10 when the host function fails.
+		if out.Err == nil || out.Err.Kind != KindExit || out.Err.ExitCode != 10 {
+			t.Fatalf("err=%v, want the guest's exit 10 after a failed ask", out.Err)
+		}
+		if out.Duration > 10*time.Second {
+			t.Errorf("the call took %s", out.Duration)
+		}
+	})
 }
 
 func TestAskInputRequiredEndsTheCall(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, "testdata/respond.wasm")
-	out, _ := m.Call(context.Background(), Call{Tool: "respond", Client: slowClient{err: fmt.Errorf("round 1: %w", ErrInputRequired)}})
-	if out.Err == nil || out.Err.Kind != KindInputRequired {
-		t.Fatalf("err=%v, want %s", out.Err, KindInputRequired)
-	}
-	// The next call of the module is unaffected.
-	out, _ = m.Call(context.Background(), Call{Tool: "respond"})
-	if out.Err != nil || text(out.Result) != "PING!" {
-		t.Fatalf("next call: err=%v text=%q", out.Err, text(out.Result))
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, "testdata/respond.wasm")
+		out, _ := m.Call(context.Background(), Call{Tool: "respond", Client: slowClient{err: fmt.Errorf("round 1: %w", ErrInputRequired)}})
+		if out.Err == nil || out.Err.Kind != KindInputRequired {
+			t.Fatalf("err=%v, want %s", out.Err, KindInputRequired)
+		}
+		// The next call of the module is unaffected.
+		out, _ = m.Call(context.Background(), Call{Tool: "respond"})
+		if out.Err != nil || text(out.Result) != "PING!" {
+			t.Fatalf("next call: err=%v text=%q", out.Err, text(out.Result))
+		}
+	})
 }
 
 func TestAskCancelledWhileWaiting(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, "testdata/respond.wasm")
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	out, _ := m.Call(ctx, Call{Tool: "respond", Client: slowClient{delay: time.Minute}})
-	if out.Err == nil || out.Err.Kind != KindCancelled || !errors.Is(out.Err, context.Canceled) {
-		t.Fatalf("err=%v, want cancelled", out.Err)
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, "testdata/respond.wasm")
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		out, _ := m.Call(ctx, Call{Tool: "respond", Client: slowClient{delay: time.Minute}})
+		if out.Err == nil || out.Err.Kind != KindCancelled || !errors.Is(out.Err, context.Canceled) {
+			t.Fatalf("err=%v, want cancelled", out.Err)
+		}
+	})
 }

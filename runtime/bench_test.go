@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// interruptNone runs guests with no way to stop them: only for measuring
-// what the interrupt mechanisms cost.
-const interruptNone Interrupt = -1
+	"github.com/wasmgate/wasmgate/engine/wazero"
+)
 
 func benchCall(b *testing.B, m *Module, c Call) {
 	b.Helper()
@@ -68,9 +66,10 @@ func BenchmarkInterrupt(b *testing.B) {
 	bigText := `{"text":` + mustJSON(strings.Repeat("lorem ipsum dolor sit amet\n", 40000)) + `}`
 	for _, mode := range []struct {
 		name string
-		i    Interrupt
-	}{{"none", interruptNone}, {"fuel", InterruptInstrument}, {"context", InterruptContext}} {
-		r := newTestRuntime(b, NewConfig().WithInterrupt(mode.i).WithLimits(Limits{Timeout: time.Minute}))
+		i    wazero.Interrupt
+	}{{"none", wazero.InterruptNone}, {"fuel", wazero.InterruptFuel}, {"context", wazero.InterruptContext}} {
+		cfg := NewConfig().WithEngine(wazero.Factory(wazero.Options{Interrupt: mode.i}))
+		r := newTestRuntime(b, cfg.WithLimits(Limits{Timeout: time.Minute}))
 		fib := load(b, r, "testdata/fib.wasm")
 		goMod := load(b, r, goWasm)
 		cMod := load(b, r, cWasm)

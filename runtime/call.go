@@ -12,11 +12,9 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 )
 
 // Call is one tools/call request.
@@ -90,7 +88,6 @@ type callState struct {
 	held   []byte // response bytes waiting for the guest
 	client Client
 	limits Limits
-	alloc  *limitedAllocator
 	clock  clock // guarded by mu
 
 	mu       sync.Mutex
@@ -282,8 +279,6 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	}
 	stdout := &capWriter{limit: int(limits.Output), onOverflow: func() { st.stop(KindOutput) }}
 	stderr := &tailWriter{limit: int(limits.Stderr), done: ctx.Done()}
-	alloc := newLimitedAllocator(uint64(limits.Memory), m.tableMins)
-	st.alloc = alloc
 
 	defer func() {
 		if p := recover(); p != nil {
@@ -321,52 +316,29 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		return
 	}
 
-	cfg := wazero.NewModuleConfig().
-		WithName("").
-		WithArgs(m.Name()).
-		WithStdin(bytes.NewReader(stdin)).
-		WithStdout(stdout).
-		WithStderr(stderr).
-		WithSysWalltime().
-		WithSysNanotime().
-		WithRandSource(randReader{ctx}).
-		WithNanosleep(func(ns int64) {
-			t := time.NewTimer(time.Duration(ns))
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-			}
-		}).
-		WithStartFunctions()
-	cfg, closeMounts, err := m.rt.applyGrant(ctx, cfg, &st.grant)
-	defer closeMounts()
-	if err != nil {
-		out.fail(m, t, &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + err.Error()})
-		return
+	rc := &engine.RunConfig{
+		Args:        m.args,
+		Env:         st.grant.Env,
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		Rand:        randReader{ctx},
+		MemoryLimit: uint64(limits.Memory),
+		Entry:       commandEntry,
 	}
-
-	ictx := context.WithValue(ctx, ctxKey{}, st)
-	ictx = experimental.WithMemoryAllocator(ictx, alloc)
-	mod, err := m.rt.wz.InstantiateModule(ictx, m.compiled, cfg)
-	if err == nil {
-		defer mod.Close(context.Background())
-		if m.reactor {
-			// The Go runtime (or any reactor's) starts in _initialize;
-			// wasmgate_call then serves the envelope like _start would.
-			if _, err = mod.ExportedFunction(abi.ExportInitialize).Call(ictx); err == nil {
-				_, err = mod.ExportedFunction(abi.ExportCall).Call(ictx)
-			}
-		} else {
-			_, err = mod.ExportedFunction(abi.ExportStart).Call(ictx)
-		}
+	if m.reactor {
+		rc.Entry = reactorEntry
 	}
+	for _, mt := range st.grant.Mounts {
+		rc.Mounts = append(rc.Mounts, engine.Mount{HostPath: mt.HostPath, GuestPath: mt.GuestPath, Writable: mt.Writable})
+	}
+	err := m.compiled.Run(context.WithValue(ctx, ctxKey{}, st), rc)
 	st.mu.Lock()
 	st.stopped = true
 	st.mu.Unlock()
 	out.BytesOut = len(stdout.buf)
 
-	if cerr := classify(parent, ctx, limits, st, alloc, err, stderr); cerr != nil {
+	if cerr := classify(parent, ctx, limits, st, err, stderr); cerr != nil {
 		out.fail(m, t, cerr)
 		return
 	}
@@ -380,19 +352,26 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 
 var errTimeout = errors.New("call timed out")
 
+// What a call runs: a command's _start, or a reactor's _initialize (where
+// the Go runtime, or any reactor's, starts) and then wasmgate_call, which
+// serves the envelope like _start would. Engines only read these.
+var (
+	commandEntry = []string{abi.ExportStart}
+	reactorEntry = []string{abi.ExportInitialize, abi.ExportCall}
+)
+
 // classify turns how the guest ended into a CallError, or nil for a clean
 // exit. Host-side reasons come first: they explain the guest's symptoms.
-func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *limitedAllocator, err error, stderr *tailWriter) *CallError {
-	exitCode := 0
-	var exitErr *sys.ExitError
-	if errors.As(err, &exitErr) {
-		exitCode = int(exitErr.ExitCode())
-	}
-	failed := err != nil && !(exitErr != nil && exitCode == 0)
-
+func classify(parent, ctx context.Context, limits Limits, st *callState, err error, stderr *tailWriter) *CallError {
 	st.mu.Lock()
 	reason, misuse, internal := st.reason, st.misuse, st.internal
 	st.mu.Unlock()
+	var (
+		setup  *engine.SetupError
+		memory *engine.MemoryLimitError
+		exit   *engine.ExitError
+		trap   *engine.TrapError
+	)
 	switch {
 	case internal != "":
 		return &CallError{Kind: KindInternal, Message: "internal error in wasmgate: " + internal + " (please report this bug)"}
@@ -400,7 +379,7 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *
 		return &CallError{Kind: KindInputRequired, Message: "the tool waits for the client's answers, which come with a later request"}
 	case reason == KindOutput:
 		return &CallError{Kind: KindOutput, Message: fmt.Sprintf("the tool wrote more than its output limit of %s to stdout and was stopped", limits.Output)}
-	case reason != "" || ctx.Err() != nil:
+	case reason != "" || ctx.Err() != nil || errors.Is(err, engine.ErrInterrupted):
 		// Past its deadline a guest's answer is not trusted even if it
 		// returned: its sleeps and host calls were cut short.
 		if parent.Err() != nil && !errors.Is(context.Cause(parent), context.DeadlineExceeded) {
@@ -409,35 +388,27 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, alloc *
 		return &CallError{Kind: KindTimeout, Message: fmt.Sprintf("the tool did not finish within its time limit of %s and was stopped; if it needs longer, the operator can raise its time limit", limits.Timeout), Err: context.DeadlineExceeded}
 	case misuse != "":
 		return &CallError{Kind: KindHostMisuse, Message: "the tool broke the host-function calling convention: " + misuse}
-	case failed && alloc.denied.Load():
-		return &CallError{Kind: KindMemory, Message: fmt.Sprintf("the tool ran out of memory: it tried to grow past its limit of %s; if it needs more, the operator can raise its memory limit", limits.Memory), ExitCode: exitCode, Err: err}
-	case exitErr != nil && exitCode != 0:
-		msg := fmt.Sprintf("the tool exited with code %d", exitCode)
+	case err == nil:
+		return nil
+	case errors.As(err, &setup):
+		return &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + setup.Error(), Err: err}
+	case errors.As(err, &memory):
+		return &CallError{Kind: KindMemory, Message: fmt.Sprintf("the tool ran out of memory: it tried to grow past its limit of %s; if it needs more, the operator can raise its memory limit", limits.Memory), ExitCode: int(memory.ExitCode), Err: err}
+	case errors.As(err, &exit):
+		msg := fmt.Sprintf("the tool exited with code %d", exit.Code)
 		if tail := lastLines(stderr.Bytes(), 5, 2000); tail != "" {
 			msg += ": " + tail
 		}
-		return &CallError{Kind: KindExit, Message: msg, ExitCode: exitCode, Err: err}
-	case failed:
-		first, stack, _ := strings.Cut(err.Error(), "\n")
-		first = strings.TrimPrefix(strings.TrimSuffix(first, " (recovered by wazero)"), "wasm error: ")
-		return &CallError{Kind: KindTrap, Message: "the tool crashed: " + first, Stack: wasmStack(stack), Err: err}
-	}
-	return nil
-}
-
-// wasmStack extracts the frames of a wazero stack trace, one per line.
-func wasmStack(s string) string {
-	_, frames, ok := strings.Cut(s, "wasm stack trace:")
-	if !ok {
-		return ""
-	}
-	var lines []string
-	for _, l := range strings.Split(frames, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, "\t"+l)
+		return &CallError{Kind: KindExit, Message: msg, ExitCode: int(exit.Code), Err: err}
+	case errors.As(err, &trap):
+		stack := make([]string, len(trap.Stack))
+		for i, f := range trap.Stack {
+			stack[i] = "\t" + f
 		}
+		return &CallError{Kind: KindTrap, Message: "the tool crashed: " + trap.Message, Stack: strings.Join(stack, "\n"), Err: err}
 	}
-	return strings.Join(lines, "\n")
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return &CallError{Kind: KindTrap, Message: "the tool crashed: " + first, Err: err}
 }
 
 // fail records a failure with its isError result.
@@ -445,7 +416,7 @@ func (o *Outcome) fail(m *Module, t target, e *CallError) {
 	e.Module, e.Tool, e.Method = m.Name(), t.name, t.method
 	o.Err = e
 	if e.Stack != "" {
-		// wazero names frames "module.func"; instances are anonymous.
+		// Engines name frames "module.func"; instances are anonymous.
 		e.Stack = strings.ReplaceAll(e.Stack, "\t.", "\t"+m.Name()+".")
 	}
 	text := e.Error()

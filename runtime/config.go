@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 )
 
 // Limits bound one call. A zero field means "not set here": see Resolve.
@@ -87,34 +88,6 @@ func (l Limits) Narrow(ask abi.Limits) Limits {
 	return l
 }
 
-// Interrupt selects how a running guest is stopped at its deadline.
-type Interrupt int
-
-const (
-	// InterruptInstrument rewrites each module at load so that every
-	// function entry and loop head spends one unit of fuel, and each time
-	// the fuel runs out the guest calls back into the host, which stops it
-	// if its deadline has passed. This is the default.
-	InterruptInstrument Interrupt = iota
-	// InterruptContext uses wazero's WithCloseOnContextDone, which calls
-	// into Go at every loop head and function entry: simpler, and several
-	// times slower on compute-heavy guests (see BENCHMARKS.md).
-	InterruptContext
-)
-
-// Engine selects how wasm is executed.
-type Engine int
-
-const (
-	// EngineAuto compiles to native code where wazero supports it
-	// (amd64, arm64) and interprets elsewhere. This is the default.
-	EngineAuto Engine = iota
-	// EngineCompiler requires ahead-of-time compilation.
-	EngineCompiler
-	// EngineInterpreter interprets: no compile time, slower calls.
-	EngineInterpreter
-)
-
 // Config configures a Runtime. It is immutable: each With method returns a
 // changed copy, so one base Config can be shared.
 type Config struct {
@@ -126,8 +99,7 @@ type Config struct {
 	maxMemory      int64
 	queueTimeout   time.Duration
 	compileTimeout time.Duration
-	interrupt      Interrupt
-	engine         Engine
+	engine         engine.Factory
 	logger         *slog.Logger
 	hostFuncs      []HostFunc
 }
@@ -135,7 +107,8 @@ type Config struct {
 // NewConfig returns the default configuration: DefaultLimits, a compilation
 // cache under the user cache directory, DefaultMaxConcurrency calls per
 // module, DefaultMaxCalls() and DefaultMaxMemory() for all calls together,
-// DefaultQueueTimeout, InterruptInstrument and EngineAuto.
+// DefaultQueueTimeout, DefaultCompileTimeout and the default registered
+// engine (engine.Default).
 func NewConfig() *Config {
 	return &Config{limits: DefaultLimits(), maxConcurrency: DefaultMaxConcurrency, queueTimeout: DefaultQueueTimeout, compileTimeout: DefaultCompileTimeout}
 }
@@ -223,17 +196,12 @@ func (c *Config) WithCompileTimeout(d time.Duration) *Config {
 	return cp
 }
 
-// WithInterrupt selects how guests are stopped. Default InterruptInstrument.
-func (c *Config) WithInterrupt(i Interrupt) *Config {
+// WithEngine selects the engine that compiles and runs guests, such as
+// engine.Lookup("wazero-interpreter"). Default: the default registered
+// engine (engine.Default); nil restores it.
+func (c *Config) WithEngine(f engine.Factory) *Config {
 	cp := c.clone()
-	cp.interrupt = i
-	return cp
-}
-
-// WithEngine selects the execution engine. Default EngineAuto.
-func (c *Config) WithEngine(e Engine) *Config {
-	cp := c.clone()
-	cp.engine = e
+	cp.engine = f
 	return cp
 }
 

@@ -1,16 +1,9 @@
 package runtime
 
 import (
-	"context"
-	"fmt"
 	"slices"
 
-	"github.com/tetratelabs/wazero"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
-	"github.com/tetratelabs/wazero/experimental/sysfs"
-
 	"github.com/wasmgate/wasmgate/abi"
-	"github.com/wasmgate/wasmgate/host/files"
 )
 
 // Grant is what one call may use beyond the bare sandbox. The zero Grant
@@ -49,16 +42,13 @@ type NetworkGrant struct {
 	Private bool
 }
 
-// Mount is a host directory visible to the guest at GuestPath.
+// Mount is a host directory visible to the guest at GuestPath. The engine
+// answers for its containment: nothing outside HostPath is reachable, and
+// nothing in it changes unless Writable (see engine.Mount).
 type Mount struct {
 	HostPath  string
 	GuestPath string
 	Writable  bool
-	// FS, when set, is mounted instead of HostPath, and whoever sets it
-	// answers for its containment. Otherwise HostPath is opened with
-	// host/files, rooted with os.Root so that nothing outside it is
-	// reachable, and read-only unless Writable.
-	FS experimentalsys.FS
 }
 
 // KVGrant gives a module a key-value namespace bounded by Quota bytes.
@@ -93,57 +83,4 @@ func (h *HostCall) Deny(what string) int32 {
 	}
 	h.st.mu.Unlock()
 	return h.Fail(abi.ErrDenied, what)
-}
-
-// mountState is what the runtime shares between the mounts of all calls:
-// the descriptors their files may hold together, and the order of their
-// renames (files.Shared).
-type mountState struct {
-	shared *files.Shared
-	// maxOpen bounds the descriptors one call's files hold at once.
-	maxOpen int
-}
-
-// newMountState bounds each call to files.DefaultMaxOpen descriptors and
-// all calls together to files.DefaultTotalOpen(), half of what the process
-// may open: a guest past either gets EAGAIN for its open, the server keeps
-// room for its sockets and its own files.
-func newMountState() *mountState {
-	return &mountState{shared: files.NewShared(files.DefaultTotalOpen()), maxOpen: files.DefaultMaxOpen}
-}
-
-// applyGrant gives the module config the granted environment and mounts.
-// ctx is the call's context: it is done when the call must stop, and then
-// the mounts' reads, writes and listings fail. The returned function closes
-// what the call opened, files the guest left open included.
-func (r *Runtime) applyGrant(ctx context.Context, cfg wazero.ModuleConfig, g *Grant) (wazero.ModuleConfig, func(), error) {
-	names := make([]string, 0, len(g.Env))
-	for k := range g.Env {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		cfg = cfg.WithEnv(k, g.Env[k])
-	}
-	if len(g.Mounts) == 0 {
-		return cfg, func() {}, nil
-	}
-	call := r.mounts.shared.NewCall(ctx, r.mounts.maxOpen)
-	closeAll := func() { call.Close() }
-	fsc := wazero.NewFSConfig()
-	for _, m := range g.Mounts {
-		fsys := m.FS
-		if fsys == nil {
-			// Read-only and writable mounts alike are rooted with os.Root:
-			// no path or symbolic link leads out of the directory.
-			f, err := call.Mount(m.HostPath, m.Writable)
-			if err != nil {
-				closeAll()
-				return nil, func() {}, fmt.Errorf("mount %s at %s: %w", m.HostPath, m.GuestPath, err)
-			}
-			fsys = f
-		}
-		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(fsys, m.GuestPath)
-	}
-	return cfg.WithFSConfig(fsc), closeAll, nil
 }

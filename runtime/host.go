@@ -7,10 +7,8 @@ import (
 	"runtime/debug"
 	"unicode/utf8"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 )
 
 // Events receives what a guest reports while it runs. Methods are called on
@@ -30,19 +28,20 @@ const (
 
 // HostFunc is a function in the wasmgate import module. Fn runs on the
 // guest's goroutine with the call's context; it reads its arguments from
-// stack and writes its results back to stack, as wazero's
-// api.GoModuleFunction does, and reaches the call through h.
+// stack and writes its results back to stack, starting at stack[0], with
+// the encoding functions of package engine (engine.DecodeU32,
+// engine.EncodeI32, ...), and reaches the call through h.
 type HostFunc struct {
 	Name    string
-	Params  []api.ValueType
-	Results []api.ValueType
+	Params  []engine.ValueType
+	Results []engine.ValueType
 	Fn      func(ctx context.Context, h *HostCall, stack []uint64)
 }
 
 // HostCall is the call a host function runs in.
 type HostCall struct {
 	st  *callState
-	mod api.Module
+	mem engine.Memory
 }
 
 // Module is the name of the module being called.
@@ -55,9 +54,9 @@ func (h *HostCall) Tool() string { return h.st.tool }
 // a broken calling convention, not a recoverable error: the call is aborted
 // with KindHostMisuse and Read does not return.
 func (h *HostCall) Read(fn string, ptr, n uint32) []byte {
-	b, ok := h.mod.Memory().Read(ptr, n)
+	b, ok := h.mem.Read(ptr, n)
 	if !ok {
-		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(n), h.mod.Memory().Size()))
+		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(n), h.mem.Size()))
 	}
 	return append([]byte(nil), b...)
 }
@@ -65,8 +64,8 @@ func (h *HostCall) Read(fn string, ptr, n uint32) []byte {
 // Write copies b into guest memory at ptr, aborting the call with
 // KindHostMisuse when the range is outside memory.
 func (h *HostCall) Write(fn string, ptr uint32, b []byte) {
-	if !h.mod.Memory().Write(ptr, b) {
-		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(len(b)), h.mod.Memory().Size()))
+	if !h.mem.Write(ptr, b) {
+		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(len(b)), h.mem.Size()))
 	}
 }
 
@@ -95,34 +94,34 @@ func (hostMisuseError) Error() string { return "host function misuse" }
 
 var errHostMisuse error = hostMisuseError{}
 
-var (
-	i32 = api.ValueTypeI32
-	f64 = api.ValueTypeF64
+const (
+	i32 = engine.I32
+	f64 = engine.F64
 )
 
 // builtinHostFuncs are the functions every call has: the calling
 // convention's response pair, log and progress.
 func builtinHostFuncs() []HostFunc {
 	return []HostFunc{
-		{Name: abi.FuncLog, Params: []api.ValueType{i32, i32, i32}, Fn: hostLog},
-		{Name: abi.FuncProgress, Params: []api.ValueType{f64, f64, i32, i32}, Fn: hostProgress},
-		{Name: abi.FuncResponseLen, Results: []api.ValueType{i32}, Fn: func(_ context.Context, h *HostCall, stack []uint64) {
-			stack[0] = api.EncodeI32(int32(len(h.st.held)))
+		{Name: abi.FuncLog, Params: []engine.ValueType{i32, i32, i32}, Fn: hostLog},
+		{Name: abi.FuncProgress, Params: []engine.ValueType{f64, f64, i32, i32}, Fn: hostProgress},
+		{Name: abi.FuncResponseLen, Results: []engine.ValueType{i32}, Fn: func(_ context.Context, h *HostCall, stack []uint64) {
+			stack[0] = engine.EncodeI32(int32(len(h.st.held)))
 		}},
-		{Name: abi.FuncResponse, Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32}, Fn: hostResponse},
-		{Name: abi.FuncResourceUpdated, Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32}, Fn: hostResourceUpdated},
+		{Name: abi.FuncResponse, Params: []engine.ValueType{i32, i32}, Results: []engine.ValueType{i32}, Fn: hostResponse},
+		{Name: abi.FuncResourceUpdated, Params: []engine.ValueType{i32, i32}, Results: []engine.ValueType{i32}, Fn: hostResourceUpdated},
 	}
 }
 
 func hostLog(_ context.Context, h *HostCall, stack []uint64) {
-	level, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
+	level, ptr, n := engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1]), engine.DecodeU32(stack[2])
 	msg := h.readMessage(abi.FuncLog, ptr, n)
 	h.st.log(abi.LogLevel(min(level, uint32(abi.LevelEmergency))), message(msg))
 }
 
 func hostProgress(_ context.Context, h *HostCall, stack []uint64) {
-	progress, total := api.DecodeF64(stack[0]), api.DecodeF64(stack[1])
-	ptr, n := api.DecodeU32(stack[2]), api.DecodeU32(stack[3])
+	progress, total := engine.DecodeF64(stack[0]), engine.DecodeF64(stack[1])
+	ptr, n := engine.DecodeU32(stack[2]), engine.DecodeU32(stack[3])
 	if math.IsNaN(progress) || math.IsInf(progress, 0) || math.IsNaN(total) || math.IsInf(total, 0) {
 		h.Misuse(fmt.Sprintf("progress: progress %v and total %v must be finite numbers", progress, total))
 	}
@@ -131,7 +130,7 @@ func hostProgress(_ context.Context, h *HostCall, stack []uint64) {
 }
 
 func hostResponse(_ context.Context, h *HostCall, stack []uint64) {
-	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	ptr, n := engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])
 	held := h.st.held
 	c := min(int(n), len(held))
 	h.Write(abi.FuncResponse, ptr, held[:c])
@@ -140,14 +139,14 @@ func hostResponse(_ context.Context, h *HostCall, stack []uint64) {
 	} else {
 		h.st.held = held[c:]
 	}
-	stack[0] = api.EncodeI32(int32(c))
+	stack[0] = engine.EncodeI32(int32(c))
 }
 
 // readMessage reads a log or progress message, copying no more than
 // message keeps; the whole range must still be inside guest memory.
 func (h *HostCall) readMessage(fn string, ptr, n uint32) []byte {
-	if uint64(ptr)+uint64(n) > uint64(h.mod.Memory().Size()) {
-		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(n), h.mod.Memory().Size()))
+	if uint64(ptr)+uint64(n) > uint64(h.mem.Size()) {
+		h.Misuse(fmt.Sprintf("%s: bytes [%d, %d) are outside guest memory (%d bytes)", fn, ptr, uint64(ptr)+uint64(n), h.mem.Size()))
 	}
 	return h.Read(fn, ptr, min(n, maxEventMessage+1))
 }
@@ -163,39 +162,40 @@ func message(b []byte) string {
 	return string(b)
 }
 
-// instantiateHost registers the wasmgate host module in r and returns the
-// signature of each function, used to check a module's imports at load.
-func instantiateHost(ctx context.Context, r wazero.Runtime, fns []HostFunc) (map[string]HostFunc, error) {
-	b := r.NewHostModuleBuilder(abi.HostModule)
+// hostFuncs checks fns and returns them by name, and as the engine runs
+// them: each finds its call in the context, and a panic other than the
+// calling convention's own is recorded as the call's internal error.
+func hostFuncs(fns []HostFunc) (map[string]HostFunc, []engine.HostFunc, error) {
 	byName := map[string]HostFunc{}
+	var out []engine.HostFunc
 	for _, f := range fns {
 		if _, dup := byName[f.Name]; dup {
-			return nil, fmt.Errorf("host function %s.%s is defined twice", abi.HostModule, f.Name)
+			return nil, nil, fmt.Errorf("host function %s.%s is defined twice", abi.HostModule, f.Name)
 		}
 		byName[f.Name] = f
-		fn := f.Fn
-		b.NewFunctionBuilder().
-			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+		fn, name := f.Fn, f.Name
+		out = append(out, engine.HostFunc{
+			Module:    abi.HostModule,
+			Name:      name,
+			Signature: engine.Signature{Params: f.Params, Results: f.Results},
+			Fn: func(ctx context.Context, mem engine.Memory, stack []uint64) {
 				st := stateFrom(ctx)
 				if st == nil {
-					panic(fmt.Errorf("%s.%s called outside a wasmgate call", abi.HostModule, f.Name))
+					panic(fmt.Errorf("%s.%s called outside a wasmgate call", abi.HostModule, name))
 				}
 				defer func() {
 					if p := recover(); p != nil {
 						if p != errHostMisuse && p != errSuspend {
-							st.setInternal(fmt.Sprintf("host function %s.%s panicked: %v", abi.HostModule, f.Name, p), debug.Stack())
+							st.setInternal(fmt.Sprintf("host function %s.%s panicked: %v", abi.HostModule, name, p), debug.Stack())
 						}
 						panic(p) // unwinds the guest; the call reports why
 					}
 				}()
-				fn(ctx, &HostCall{st: st, mod: mod}, stack)
-			}), f.Params, f.Results).
-			Export(f.Name)
+				fn(ctx, &HostCall{st: st, mem: mem}, stack)
+			},
+		})
 	}
-	if _, err := b.Instantiate(ctx); err != nil {
-		return nil, fmt.Errorf("instantiate host module %s: %w", abi.HostModule, err)
-	}
-	return byName, nil
+	return byName, out, nil
 }
 
 // ResourceEvents is implemented by Events that can tell clients a
@@ -208,8 +208,8 @@ type ResourceEvents interface {
 const MaxResourceURI = 8 << 10
 
 func hostResourceUpdated(_ context.Context, h *HostCall, stack []uint64) {
-	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
-	stack[0] = api.EncodeI32(resourceUpdated(h, ptr, n))
+	ptr, n := engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])
+	stack[0] = engine.EncodeI32(resourceUpdated(h, ptr, n))
 }
 
 func resourceUpdated(h *HostCall, ptr, n uint32) int32 {

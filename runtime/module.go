@@ -4,11 +4,17 @@ import (
 	"context"
 	"strings"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/yosida95/uritemplate/v3"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 )
+
+const pageSize = 65536
+
+// tableElemSize is what one table element is counted as before a call
+// runs: a reference, pointer-sized on a 64-bit host.
+const tableElemSize = 8
 
 // Module is a compiled tool module. It is immutable and safe for concurrent
 // calls; each call runs in its own instance.
@@ -19,7 +25,8 @@ type Module struct {
 	size           int
 	manifest       *abi.Manifest
 	manifestSource string
-	compiled       wazero.CompiledModule
+	args           []string // the guest's arguments: its name
+	compiled       engine.Compiled
 	memMinPages    uint64
 	tableMins      []uint64 // declared minimum of each table, in elements
 	imports        []Import

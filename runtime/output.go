@@ -9,6 +9,9 @@ import (
 
 var errOutputLimit = errors.New("output limit reached")
 
+// errStopped fails writes to stderr once the call must stop.
+var errStopped = errors.New("the call was stopped")
+
 // capWriter keeps at most limit bytes; the first write past it calls
 // onOverflow and fails, as does every later one.
 type capWriter struct {
@@ -50,7 +53,7 @@ type tailWriter struct {
 func (w *tailWriter) Write(p []byte) (int, error) {
 	select {
 	case <-w.done:
-		return 0, errInterrupted
+		return 0, errStopped
 	default:
 	}
 	w.mu.Lock()

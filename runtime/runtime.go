@@ -1,11 +1,17 @@
 // Package runtime loads wasmgate tool modules and runs each call in a fresh,
-// bounded wazero sandbox.
+// bounded sandbox.
 //
 // A Runtime compiles modules once (with a persistent compilation cache) and
 // keeps them; every Module.Call instantiates a new instance with nothing
 // shared with any other call: no files, no environment, no network, memory,
 // time and output bounded. Every way a guest can fail comes back as an
 // Outcome with a *CallError of a distinct ErrorKind, never as a crash.
+//
+// The WebAssembly engine comes from package engine: Config.WithEngine, or
+// else the default registered engine. A program imports the engines it
+// offers, as wasmgate's command does:
+//
+//	import _ "github.com/wasmgate/wasmgate/engine/wazero"
 package runtime
 
 import (
@@ -26,13 +32,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/yosida95/uritemplate/v3"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
 )
 
@@ -43,20 +46,21 @@ const MaxModuleSize = 16 << 20
 // Runtime compiles and runs modules. It is safe for concurrent use.
 type Runtime struct {
 	cfg       *Config
-	wz        wazero.Runtime
-	cache     wazero.CompilationCache
+	engine    engine.Engine
 	logger    *slog.Logger
-	wasi      map[string]api.FunctionDefinition
+	wasi      map[string]engine.Signature
 	hostFuncs map[string]HostFunc
-	mounts    *mountState
 	admission *admission
-	cacheDir  string        // "" when compiled code is kept in memory only
 	compiling chan struct{} // a slot per module compiling in the background
 	// compiles counts background compiles, which compileCtx stops.
 	compiles     sync.WaitGroup
 	compileCtx   context.Context
 	stopCompiles context.CancelFunc
 }
+
+// ErrNoEngine is returned by New when the Config names no engine and none
+// is registered.
+var ErrNoEngine = errors.New("no WebAssembly engine: none is registered and the configuration names none; import one, such as github.com/wasmgate/wasmgate/engine/wazero, or use Config.WithEngine")
 
 // New creates a Runtime. Close it to release compiled code.
 func New(ctx context.Context, cfg *Config) (*Runtime, error) {
@@ -67,39 +71,19 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var rc wazero.RuntimeConfig
-	switch cfg.engine {
-	case EngineCompiler:
-		rc = wazero.NewRuntimeConfigCompiler()
-	case EngineInterpreter:
-		rc = wazero.NewRuntimeConfigInterpreter()
-	default:
-		rc = wazero.NewRuntimeConfig()
+	factory := cfg.engine
+	if factory == nil {
+		_, factory = engine.Default()
 	}
-	rc = rc.WithCloseOnContextDone(cfg.interrupt == InterruptContext)
-
+	if factory == nil {
+		return nil, ErrNoEngine
+	}
 	cacheDir := cfg.cacheDir
 	if !cfg.cacheDirSet {
 		if dir, err := os.UserCacheDir(); err == nil {
 			cacheDir = filepath.Join(dir, "wasmgate")
 		}
 	}
-	var cache wazero.CompilationCache
-	if cacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
-		if err != nil {
-			logger.Warn("compilation cache unavailable; compiling in memory only", "dir", cacheDir, "err", err)
-			cacheDir = ""
-		} else {
-			cache = c
-		}
-	}
-	if cache == nil {
-		cache = wazero.NewCompilationCache()
-	}
-	rc = rc.WithCompilationCache(cache)
-
-	wz := wazero.NewRuntimeWithConfig(ctx, rc)
 	maxMemory, maxCalls := cfg.maxMemory, cfg.maxCalls
 	if maxMemory == 0 {
 		maxMemory = DefaultMaxMemory()
@@ -107,25 +91,19 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	if maxCalls == 0 {
 		maxCalls = DefaultMaxCalls()
 	}
-	r := &Runtime{cfg: cfg, wz: wz, cache: cache, logger: logger, mounts: newMountState(), admission: newAdmission(maxMemory, maxCalls), compiling: make(chan struct{}, compileSlots()), cacheDir: cacheDir}
-	r.compileCtx, r.stopCompiles = context.WithCancel(context.WithoutCancel(ctx))
-	wasi, err := wasi_snapshot_preview1.NewBuilder(wz).Compile(ctx)
-	if err == nil {
-		_, err = wz.InstantiateModule(ctx, wasi, wazero.NewModuleConfig())
-	}
+	r := &Runtime{cfg: cfg, logger: logger, admission: newAdmission(maxMemory, maxCalls), compiling: make(chan struct{}, compileSlots())}
+	var funcs []engine.HostFunc
+	var err error
+	r.hostFuncs, funcs, err = hostFuncs(append(builtinHostFuncs(), cfg.hostFuncs...))
 	if err != nil {
-		_ = r.Close(ctx)
-		return nil, fmt.Errorf("instantiate WASI: %w", err)
-	}
-	r.wasi = wasi.ExportedFunctions()
-	r.hostFuncs, err = instantiateHost(ctx, wz, append(builtinHostFuncs(), cfg.hostFuncs...))
-	if err == nil && cfg.interrupt == InterruptInstrument {
-		err = instantiateYield(ctx, wz)
-	}
-	if err != nil {
-		_ = r.Close(ctx)
 		return nil, err
 	}
+	r.engine, err = factory(ctx, engine.Config{CacheDir: cacheDir, Logger: logger, HostFuncs: funcs})
+	if err != nil {
+		return nil, err
+	}
+	r.wasi = r.engine.WASI()
+	r.compileCtx, r.stopCompiles = context.WithCancel(context.WithoutCancel(ctx))
 	return r, nil
 }
 
@@ -134,9 +112,11 @@ func (r *Runtime) Close(ctx context.Context) error {
 	// Background compiles write to the cache: stop them and wait first.
 	r.stopCompiles()
 	r.compiles.Wait()
-	err := r.wz.Close(ctx)
-	return errors.Join(err, r.cache.Close(ctx))
+	return r.engine.Close(ctx)
 }
+
+// Engine is the name of the engine that runs the runtime's guests.
+func (r *Runtime) Engine() string { return r.engine.Name() }
 
 // Usage is what the calls of all modules hold together.
 type Usage struct {
@@ -284,6 +264,7 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 		size:           len(wasm),
 		manifest:       man,
 		manifestSource: manifestSource,
+		args:           []string{man.Name},
 		memMinPages:    info.MemoryMinPages,
 		sem:            make(chan struct{}, r.cfg.maxConcurrency),
 		ready:          make(chan struct{}),
@@ -341,19 +322,9 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 	if _, err := wasmbin.ReadInfo(wasm); err != nil {
 		return err
 	}
-	code := wasm
-	if r.cfg.interrupt == InterruptInstrument {
-		var err error
-		if code, err = r.instrument(wasm, m.sha256); err != nil {
-			return fmt.Errorf("prepare module: %w", err)
-		}
-	}
-	// At least two workers: wazero checks for cancellation between
-	// functions only when compiling with several.
 	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.compileTimeout, errCompileTimeout)
 	defer cancel()
-	cctx := experimental.WithCompilationWorkers(ctx, max(2, compileSlots()))
-	compiled, err := compileModule(cctx, r.wz, code)
+	compiled, err := compileModule(ctx, r.engine, wasm)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errCompileTimeout) {
 			return fmt.Errorf("compile: it took longer than %s, the compile time limit; a module this large or this deeply nested is refused", r.cfg.compileTimeout)
@@ -371,18 +342,19 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 
 // inspectCompiled checks a compiled module's imports and exports against
 // what wasmgate provides and needs, and records its exports.
-func (m *Module) inspectCompiled(compiled wazero.CompiledModule) error {
+func (m *Module) inspectCompiled(compiled engine.Compiled) error {
 	if err := m.rt.checkFunctionImports(compiled); err != nil {
 		return err
 	}
-	for name, def := range compiled.ExportedFunctions() {
-		m.exports = append(m.exports, Export{Name: name, Kind: "func", Signature: signature(def)})
+	exported := compiled.ExportedFunctions()
+	memories := compiled.ExportedMemories()
+	for name, sig := range exported {
+		m.exports = append(m.exports, Export{Name: name, Kind: "func", Signature: sig.String()})
 	}
-	for name := range compiled.ExportedMemories() {
+	for _, name := range memories {
 		m.exports = append(m.exports, Export{Name: name, Kind: "memory"})
 	}
 	slices.SortFunc(m.exports, func(a, b Export) int { return strings.Compare(a.Name, b.Name) })
-	exported := compiled.ExportedFunctions()
 	_, hasInit := exported[abi.ExportInitialize]
 	_, hasCall := exported[abi.ExportCall]
 	_, hasStart := exported[abi.ExportStart]
@@ -397,32 +369,32 @@ func (m *Module) inspectCompiled(compiled wazero.CompiledModule) error {
 	default:
 		return errors.New("module does not export _start, nor _initialize and wasmgate_call: build it as a WASI command (for Go: GOOS=wasip1 GOARCH=wasm go build; for C: clang --target=wasm32-wasi) or as a reactor (Go: -buildmode=c-shared with //go:wasmexport wasmgate_call)")
 	}
-	if _, ok := compiled.ExportedMemories()["memory"]; !ok {
+	if !slices.Contains(memories, "memory") {
 		return errors.New("module does not export its memory as \"memory\", which host functions need")
 	}
 	return nil
 }
 
 // checkNoParams checks that each named export is a function () -> ().
-func checkNoParams(exported map[string]api.FunctionDefinition, names ...string) error {
+func checkNoParams(exported map[string]engine.Signature, names ...string) error {
 	for _, n := range names {
-		if def := exported[n]; len(def.ParamTypes()) != 0 || len(def.ResultTypes()) != 0 {
-			return fmt.Errorf("module exports %s as %s, but a reactor's %s is () -> ()", n, signature(def), n)
+		if sig := exported[n]; len(sig.Params) != 0 || len(sig.Results) != 0 {
+			return fmt.Errorf("module exports %s as %s, but a reactor's %s is () -> ()", n, sig, n)
 		}
 	}
 	return nil
 }
 
-// compileModule compiles, turning a panic in wazero's decoder or validator
-// (which malformed input has triggered) into an error: a broken module must
-// fail to load, never take the process down.
-func compileModule(ctx context.Context, wz wazero.Runtime, code []byte) (compiled wazero.CompiledModule, err error) {
+// compileModule compiles, turning a panic in the engine into an error: a
+// broken module must fail to load, never take the process down. Engines
+// recover their own, this is the last line.
+func compileModule(ctx context.Context, e engine.Engine, code []byte) (compiled engine.Compiled, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			compiled, err = nil, fmt.Errorf("the module is malformed: validating it failed with %v", p)
+			compiled, err = nil, fmt.Errorf("the module is malformed: compiling it failed with %v", p)
 		}
 	}()
-	return wz.CompileModule(ctx, code)
+	return e.Compile(ctx, code)
 }
 
 // checkImports rejects imports this runtime cannot satisfy, before compiling.
@@ -432,7 +404,7 @@ func (r *Runtime) checkImports(imports []wasmbin.Import) error {
 		switch {
 		case im.Kind != "func":
 			problems = append(problems, fmt.Sprintf("imports %s %s.%s, but wasmgate provides only functions", im.Kind, im.Module, im.Name))
-		case im.Module == wasi_snapshot_preview1.ModuleName:
+		case im.Module == engine.WASIModule:
 			if _, ok := r.wasi[im.Name]; !ok {
 				problems = append(problems, fmt.Sprintf("imports %s.%s, which is not a WASI preview1 function", im.Module, im.Name))
 			}
@@ -441,7 +413,7 @@ func (r *Runtime) checkImports(imports []wasmbin.Import) error {
 				problems = append(problems, fmt.Sprintf("imports %s.%s, which this wasmgate does not provide (it has: %s)", im.Module, im.Name, strings.Join(r.hostFuncNames(), ", ")))
 			}
 		default:
-			problems = append(problems, fmt.Sprintf("imports %s.%s from unknown module %q (only %s and %s are provided)", im.Module, im.Name, im.Module, wasi_snapshot_preview1.ModuleName, abi.HostModule))
+			problems = append(problems, fmt.Sprintf("imports %s.%s from unknown module %q (only %s and %s are provided)", im.Module, im.Name, im.Module, engine.WASIModule, abi.HostModule))
 		}
 	}
 	if len(problems) > 0 {
@@ -451,24 +423,21 @@ func (r *Runtime) checkImports(imports []wasmbin.Import) error {
 }
 
 // checkFunctionImports compares imported function signatures with ours.
-func (r *Runtime) checkFunctionImports(compiled wazero.CompiledModule) error {
+func (r *Runtime) checkFunctionImports(compiled engine.Compiled) error {
 	var problems []string
-	for _, def := range compiled.ImportedFunctions() {
-		mod, name, _ := def.Import()
-		var want []api.ValueType
-		var wantRes []api.ValueType
-		switch mod {
-		case wasi_snapshot_preview1.ModuleName:
-			w := r.wasi[name]
-			want, wantRes = w.ParamTypes(), w.ResultTypes()
+	for _, im := range compiled.ImportedFunctions() {
+		var want engine.Signature
+		switch im.Module {
+		case engine.WASIModule:
+			want = r.wasi[im.Name]
 		case abi.HostModule:
-			h := r.hostFuncs[name]
-			want, wantRes = h.Params, h.Results
+			h := r.hostFuncs[im.Name]
+			want = engine.Signature{Params: h.Params, Results: h.Results}
 		default:
-			continue // the instrumenter's own import
+			continue // checked before compiling
 		}
-		if !slices.Equal(def.ParamTypes(), want) || !slices.Equal(def.ResultTypes(), wantRes) {
-			problems = append(problems, fmt.Sprintf("imports %s.%s as %s, but it is %s", mod, name, signature(def), sigString(want, wantRes)))
+		if !im.Signature.Equal(want) {
+			problems = append(problems, fmt.Sprintf("imports %s.%s as %s, but it is %s", im.Module, im.Name, im.Signature, want))
 		}
 	}
 	if len(problems) > 0 {
@@ -484,62 +453,4 @@ func (r *Runtime) hostFuncNames() []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-func signature(def api.FunctionDefinition) string {
-	return sigString(def.ParamTypes(), def.ResultTypes())
-}
-
-func sigString(params, results []api.ValueType) string {
-	names := func(ts []api.ValueType) string {
-		s := make([]string, len(ts))
-		for i, t := range ts {
-			s[i] = api.ValueTypeName(t)
-		}
-		return strings.Join(s, ", ")
-	}
-	return fmt.Sprintf("(%s) -> (%s)", names(params), names(results))
-}
-
-// instrument returns wasm instrumented, from the cache directory when an
-// earlier load left it there: instrumenting a large module takes longer
-// than reading it. sum is wasm's hex SHA-256. A cache that cannot be read
-// or written is skipped.
-func (r *Runtime) instrument(wasm []byte, sum string) ([]byte, error) {
-	var path string
-	if r.cacheDir != "" {
-		path = filepath.Join(r.cacheDir, "instrumented", fmt.Sprintf("%s-v%d.wasm", sum, wasmbin.InstrumentVersion))
-		if b, err := os.ReadFile(path); err == nil && wasmbin.IsInstrumented(b, yieldModule) {
-			return b, nil
-		}
-	}
-	code, err := wasmbin.Instrument(wasm, yieldModule)
-	if err != nil || path == "" {
-		return code, err
-	}
-	if err := writeAtomic(path, code); err != nil {
-		r.logger.Debug("instrumented module not cached", "path", path, "err", err)
-	}
-	return code, nil
-}
-
-// writeAtomic writes b to path through a temporary file, so that a reader
-// never sees half of it.
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

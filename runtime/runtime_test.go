@@ -14,9 +14,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 )
 
 const (
@@ -30,20 +29,20 @@ const (
 func testHostFuncs() []HostFunc {
 	return []HostFunc{
 		{Name: "test_panic", Fn: func(context.Context, *HostCall, []uint64) { panic("boom in host") }},
-		{Name: "test_upper", Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32},
+		{Name: "test_upper", Params: []engine.ValueType{i32, i32}, Results: []engine.ValueType{i32},
 			Fn: func(ctx context.Context, h *HostCall, stack []uint64) {
-				in := h.Read("test_upper", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+				in := h.Read("test_upper", engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1]))
 				if h.Client() != nil { // the ask tests: the client answers
 					answers, err := h.Ask(ctx, map[string]Question{"q": {Method: "test", Params: json.RawMessage(strconv.Quote(string(in)))}})
 					if err != nil {
-						stack[0] = api.EncodeI32(h.Fail(abi.ErrFailed, err.Error()))
+						stack[0] = engine.EncodeI32(h.Fail(abi.ErrFailed, err.Error()))
 						return
 					}
 					var s string
 					_ = json.Unmarshal(answers["q"], &s)
 					in = []byte(s)
 				}
-				stack[0] = api.EncodeI32(h.Respond([]byte(strings.ToUpper(string(in)) + "!")))
+				stack[0] = engine.EncodeI32(h.Respond([]byte(strings.ToUpper(string(in)) + "!")))
 			}},
 	}
 }
@@ -95,181 +94,201 @@ func callOK(t *testing.T, echo *Module) {
 }
 
 func TestFailureClasses(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	echo := load(t, r, echoWasm)
-	tests := []struct {
-		module   string
-		path     string
-		limits   Limits
-		kind     ErrorKind
-		contains string
-	}{
-		{module: "loop", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout, contains: "time limit of 300ms"},
-		{module: "sleep", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout, contains: "time limit"},
-		{module: "startloop", path: "testdata/startloop.wasm", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		{module: "stderrflood", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		{module: "memgrow", limits: Limits{Memory: 8 << 20}, kind: KindMemory, contains: "limit of 8MiB"},
-		{module: "hugemem", kind: KindMemory, contains: "needs 3.66GiB"},
-		{module: "flood", limits: Limits{Output: 64 << 10}, kind: KindOutput, contains: "output limit of 64KiB"},
-		{module: "recurse", kind: KindTrap, contains: "stack overflow"},
-		{module: "trap", kind: KindTrap, contains: "unreachable"},
-		{module: "badoutput", kind: KindInvalidOutput, contains: "content must be an array"},
-		{module: "exit3", kind: KindExit, contains: "code 3: tool failed: disk on fire"},
-		{module: "misuse", kind: KindHostMisuse, contains: "outside guest memory"},
-		{module: "hostpanic", path: "testdata/hostpanic.wasm", kind: KindInternal, contains: "boom in host"},
-		// Work the loop count does not see: bulk instructions and host
-		// calls that take long. Each guest never finishes, so the time
-		// limit is the only outcome, however fast the machine.
-		{module: "bulkfill", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		{module: "bulkcopy", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		{module: "tablefill", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		{module: "randflood", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		{module: "stderrvec", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
-		// Tables count against the memory limit.
-		{module: "tablegrow", limits: Limits{Memory: 16 << 20}, kind: KindMemory, contains: "limit of 16MiB"},
-		{module: "tablehuge", limits: Limits{Memory: 16 << 20}, kind: KindMemory, contains: "limit of 16MiB"},
-		{module: "tablemin", limits: Limits{Memory: 16 << 20}, kind: KindMemory, contains: "needs 1.00GiB of memory and tables before it runs"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.module, func(t *testing.T) {
-			path := tc.path
-			if path == "" {
-				path = filepath.Join(hostileDir, tc.module+".wasm")
-			}
-			m := load(t, r, path)
-			out, err := m.Call(context.Background(), Call{Tool: tc.module, Limits: tc.limits})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.Err == nil {
-				t.Fatalf("call succeeded with %q, want %s", text(out.Result), tc.kind)
-			}
-			if out.Err.Kind != tc.kind {
-				t.Errorf("kind = %s (%v), want %s", out.Err.Kind, out.Err, tc.kind)
-			}
-			if !strings.Contains(out.Err.Error(), tc.contains) {
-				t.Errorf("error %q does not say %q", out.Err, tc.contains)
-			}
-			if !out.Result.IsError || !strings.Contains(text(out.Result), out.Err.Message) {
-				t.Errorf("result is not the matching isError result: %+v", out.Result)
-			}
-			callOK(t, echo)
-		})
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		echo := load(t, r, echoWasm)
+		tests := []struct {
+			module   string
+			path     string
+			limits   Limits
+			kind     ErrorKind
+			contains string
+		}{
+			{module: "loop", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout, contains: "time limit of 300ms"},
+			{module: "sleep", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout, contains: "time limit"},
+			{module: "startloop", path: "testdata/startloop.wasm", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			{module: "stderrflood", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			{module: "memgrow", limits: Limits{Memory: 8 << 20}, kind: KindMemory, contains: "limit of 8MiB"},
+			{module: "hugemem", kind: KindMemory, contains: "needs 3.66GiB"},
+			{module: "flood", limits: Limits{Output: 64 << 10}, kind: KindOutput, contains: "output limit of 64KiB"},
+			{module: "recurse", kind: KindTrap, contains: "stack overflow"},
+			{module: "trap", kind: KindTrap, contains: "unreachable"},
+			{module: "badoutput", kind: KindInvalidOutput, contains: "content must be an array"},
+			{module: "exit3", kind: KindExit, contains: "code 3: tool failed: disk on fire"},
+			{module: "misuse", kind: KindHostMisuse, contains: "outside guest memory"},
+			{module: "hostpanic", path: "testdata/hostpanic.wasm", kind: KindInternal, contains: "boom in host"},
+			// Work the loop count does not see: bulk instructions and host
+			// calls that take long. Each guest never finishes, so the time
+			// limit is the only outcome, however fast the machine.
+			{module: "bulkfill", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			{module: "bulkcopy", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			{module: "tablefill", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			{module: "randflood", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			{module: "stderrvec", limits: Limits{Timeout: 300 * time.Millisecond}, kind: KindTimeout},
+			// Tables count against the memory limit.
+			{module: "tablegrow", limits: Limits{Memory: 16 << 20}, kind: KindMemory, contains: "limit of 16MiB"},
+			{module: "tablehuge", limits: Limits{Memory: 16 << 20}, kind: KindMemory, contains: "limit of 16MiB"},
+			{module: "tablemin", limits: Limits{Memory: 16 << 20}, kind: KindMemory, contains: "needs 1.00GiB of memory and tables before it runs"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.module, func(t *testing.T) {
+				path := tc.path
+				if path == "" {
+					path = filepath.Join(hostileDir, tc.module+".wasm")
+				}
+				m := load(t, r, path)
+				out, err := m.Call(context.Background(), Call{Tool: tc.module, Limits: tc.limits})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.Err == nil {
+					t.Fatalf("call succeeded with %q, want %s", text(out.Result), tc.kind)
+				}
+				if out.Err.Kind != tc.kind {
+					t.Errorf("kind = %s (%v), want %s", out.Err.Kind, out.Err, tc.kind)
+				}
+				if !strings.Contains(out.Err.Error(), tc.contains) {
+					t.Errorf("error %q does not say %q", out.Err, tc.contains)
+				}
+				if !out.Result.IsError || !strings.Contains(text(out.Result), out.Err.Message) {
+					t.Errorf("result is not the matching isError result: %+v", out.Result)
+				}
+				callOK(t, echo)
+			})
+		}
+	})
 }
 
 func TestTrapCarriesWasmStack(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	out, err := load(t, r, filepath.Join(hostileDir, "trap.wasm")).Call(context.Background(), Call{Tool: "trap"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Err == nil || !strings.Contains(out.Err.Stack, "trap.boom") {
-		t.Fatalf("stack = %q, want a frame naming trap.boom", out.Err.Stack)
-	}
-	if !strings.Contains(text(out.Result), "wasm stack trace") {
-		t.Errorf("result text lacks the stack: %q", text(out.Result))
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		out, err := load(t, r, filepath.Join(hostileDir, "trap.wasm")).Call(context.Background(), Call{Tool: "trap"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Err == nil || !strings.Contains(out.Err.Stack, "trap.boom") {
+			t.Fatalf("stack = %q, want a frame naming trap.boom", out.Err.Stack)
+		}
+		if !strings.Contains(text(out.Result), "wasm stack trace") {
+			t.Errorf("result text lacks the stack: %q", text(out.Result))
+		}
+	})
 }
 
 func TestStderrIsBoundedTail(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, filepath.Join(hostileDir, "stderrflood.wasm"))
-	out, _ := m.Call(context.Background(), Call{Tool: "stderrflood", Limits: Limits{Timeout: 200 * time.Millisecond, Stderr: 1024}})
-	if len(out.Stderr) != 1024 || out.StderrDropped == 0 {
-		t.Errorf("stderr kept %d bytes, dropped %d; want exactly 1024 kept and the rest dropped", len(out.Stderr), out.StderrDropped)
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, filepath.Join(hostileDir, "stderrflood.wasm"))
+		out, _ := m.Call(context.Background(), Call{Tool: "stderrflood", Limits: Limits{Timeout: 200 * time.Millisecond, Stderr: 1024}})
+		if len(out.Stderr) != 1024 || out.StderrDropped == 0 {
+			t.Errorf("stderr kept %d bytes, dropped %d; want exactly 1024 kept and the rest dropped", len(out.Stderr), out.StderrDropped)
+		}
+	})
 }
 
 func TestExitCarriesStderrTail(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	out, _ := load(t, r, filepath.Join(hostileDir, "exit3.wasm")).Call(context.Background(), Call{Tool: "exit3"})
-	if out.Err == nil || out.Err.ExitCode != 3 || string(out.Stderr) != "tool failed: disk on fire\n" {
-		t.Fatalf("err=%v stderr=%q", out.Err, out.Stderr)
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		out, _ := load(t, r, filepath.Join(hostileDir, "exit3.wasm")).Call(context.Background(), Call{Tool: "exit3"})
+		if out.Err == nil || out.Err.ExitCode != 3 || string(out.Stderr) != "tool failed: disk on fire\n" {
+			t.Fatalf("err=%v stderr=%q", out.Err, out.Stderr)
+		}
+	})
 }
 
 func TestCancellationStopsGuest(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	echo := load(t, r, echoWasm)
-	for _, mod := range []string{"loop", "sleep"} {
-		t.Run(mod, func(t *testing.T) {
-			m := load(t, r, filepath.Join(hostileDir, mod+".wasm"))
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(100*time.Millisecond, cancel)
-			out, err := m.Call(ctx, Call{Tool: mod, Limits: Limits{Timeout: time.Minute}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out.Err == nil || out.Err.Kind != KindCancelled {
-				t.Fatalf("err = %v, want %s", out.Err, KindCancelled)
-			}
-			callOK(t, echo)
-		})
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		echo := load(t, r, echoWasm)
+		for _, mod := range []string{"loop", "sleep"} {
+			t.Run(mod, func(t *testing.T) {
+				m := load(t, r, filepath.Join(hostileDir, mod+".wasm"))
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(100*time.Millisecond, cancel)
+				out, err := m.Call(ctx, Call{Tool: mod, Limits: Limits{Timeout: time.Minute}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.Err == nil || out.Err.Kind != KindCancelled {
+					t.Fatalf("err = %v, want %s", out.Err, KindCancelled)
+				}
+				callOK(t, echo)
+			})
+		}
+	})
 }
 
 func TestCallerDeadlineIsTimeout(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, filepath.Join(hostileDir, "loop.wasm"))
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	out, _ := m.Call(ctx, Call{Tool: "loop"})
-	if out.Err == nil || out.Err.Kind != KindTimeout {
-		t.Fatalf("err = %v, want %s", out.Err, KindTimeout)
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, filepath.Join(hostileDir, "loop.wasm"))
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		out, _ := m.Call(ctx, Call{Tool: "loop"})
+		if out.Err == nil || out.Err.Kind != KindTimeout {
+			t.Fatalf("err = %v, want %s", out.Err, KindTimeout)
+		}
+	})
 }
 
 func TestGoAndCTools(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	goMod, cMod := load(t, r, goWasm), load(t, r, cWasm)
-	out, err := goMod.Call(context.Background(), Call{Tool: "word_count", Arguments: json.RawMessage(`{"text":"one two\nthree"}`)})
-	if err != nil || out.Err != nil {
-		t.Fatalf("word_count: %v %v", err, out.Err)
-	}
-	got, _ := json.Marshal(out.Result.StructuredContent)
-	if string(got) != `{"bytes":13,"characters":13,"lines":2,"words":3}` {
-		t.Errorf("word_count structuredContent = %s", got)
-	}
-	out, err = cMod.Call(context.Background(), Call{Tool: "sha256", Arguments: json.RawMessage(`{"text":"abc"}`)})
-	if err != nil || out.Err != nil {
-		t.Fatalf("sha256: %v %v", err, out.Err)
-	}
-	if want := "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; text(out.Result) != want {
-		t.Errorf("sha256 = %q, want %q", text(out.Result), want)
-	}
-	// A tool's own error is reported as such, not as a runtime failure.
-	out, _ = cMod.Call(context.Background(), Call{Tool: "base64_decode", Arguments: json.RawMessage(`{"text":"!!!"}`)})
-	if out.Err == nil || out.Err.Kind != KindToolError || !out.Result.IsError {
-		t.Errorf("invalid base64: err=%v result=%+v", out.Err, out.Result)
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		goMod, cMod := load(t, r, goWasm), load(t, r, cWasm)
+		out, err := goMod.Call(context.Background(), Call{Tool: "word_count", Arguments: json.RawMessage(`{"text":"one two\nthree"}`)})
+		if err != nil || out.Err != nil {
+			t.Fatalf("word_count: %v %v", err, out.Err)
+		}
+		got, _ := json.Marshal(out.Result.StructuredContent)
+		if string(got) != `{"bytes":13,"characters":13,"lines":2,"words":3}` {
+			t.Errorf("word_count structuredContent = %s", got)
+		}
+		out, err = cMod.Call(context.Background(), Call{Tool: "sha256", Arguments: json.RawMessage(`{"text":"abc"}`)})
+		if err != nil || out.Err != nil {
+			t.Fatalf("sha256: %v %v", err, out.Err)
+		}
+		if want := "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; text(out.Result) != want {
+			t.Errorf("sha256 = %q, want %q", text(out.Result), want)
+		}
+		// A tool's own error is reported as such, not as a runtime failure.
+		out, _ = cMod.Call(context.Background(), Call{Tool: "base64_decode", Arguments: json.RawMessage(`{"text":"!!!"}`)})
+		if out.Err == nil || out.Err.Kind != KindToolError || !out.Result.IsError {
+			t.Errorf("invalid base64: err=%v result=%+v", out.Err, out.Result)
+		}
+	})
 }
 
 func TestTextOutputBecomesTextContent(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	out, _ := load(t, r, filepath.Join(hostileDir, "textout.wasm")).Call(context.Background(), Call{Tool: "textout"})
-	if out.Err != nil || text(out.Result) != "hello from wat\n" {
-		t.Fatalf("err=%v text=%q", out.Err, text(out.Result))
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		out, _ := load(t, r, filepath.Join(hostileDir, "textout.wasm")).Call(context.Background(), Call{Tool: "textout"})
+		if out.Err != nil || text(out.Result) != "hello from wat\n" {
+			t.Fatalf("err=%v text=%q", out.Err, text(out.Result))
+		}
+	})
 }
 
 func TestStartSectionRunsOnceBeforeStart(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	m := load(t, r, "testdata/startsection.wasm")
-	for i := 0; i < 2; i++ { // a fresh instance each time: still "@" ('?'+1)
-		out, _ := m.Call(context.Background(), Call{Tool: "startsection"})
-		if out.Err != nil || text(out.Result) != "@" {
-			t.Fatalf("call %d: err=%v text=%q, want \"@\"", i, out.Err, text(out.Result))
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		m := load(t, r, "testdata/startsection.wasm")
+		for i := 0; i < 2; i++ { // a fresh instance each time: still "@" ('?'+1)
+			out, _ := m.Call(context.Background(), Call{Tool: "startsection"})
+			if out.Err != nil || text(out.Result) != "@" {
+				t.Fatalf("call %d: err=%v text=%q, want \"@\"", i, out.Err, text(out.Result))
+			}
 		}
-	}
+	})
 }
 
 func TestResponseConvention(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	out, _ := load(t, r, "testdata/respond.wasm").Call(context.Background(), Call{Tool: "respond"})
-	if out.Err != nil || text(out.Result) != "PING!" {
-		t.Fatalf("err=%v text=%q, want PING!", out.Err, text(out.Result))
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		out, _ := load(t, r, "testdata/respond.wasm").Call(context.Background(), Call{Tool: "respond"})
+		if out.Err != nil || text(out.Result) != "PING!" {
+			t.Fatalf("err=%v text=%q, want PING!", out.Err, text(out.Result))
+		}
+	})
 }
 
 type recorder struct {
@@ -291,22 +310,24 @@ func (r *recorder) Progress(p, total float64, msg string) {
 }
 
 func TestEventsAreDeliveredAndBounded(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	rec := &recorder{}
-	out, _ := load(t, r, "testdata/events.wasm").Call(context.Background(), Call{Tool: "events", Events: rec})
-	if out.Err != nil {
-		t.Fatal(out.Err)
-	}
-	want := []string{"1/3 step", "2/3 step", "3/3 "}
-	if fmt.Sprint(rec.progress) != fmt.Sprint(want) {
-		t.Errorf("progress = %q, want %q", rec.progress, want)
-	}
-	if len(rec.logs) != maxEvents-3 || out.EventsDropped != 1500-(maxEvents-3) {
-		t.Errorf("delivered %d logs, dropped %d; want %d delivered and the rest dropped", len(rec.logs), out.EventsDropped, maxEvents-3)
-	}
-	if rec.logs[0] != "debug:hello" || rec.logs[7] != "emergency:hello" {
-		t.Errorf("levels: %q", rec.logs[:8])
-	}
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		rec := &recorder{}
+		out, _ := load(t, r, "testdata/events.wasm").Call(context.Background(), Call{Tool: "events", Events: rec})
+		if out.Err != nil {
+			t.Fatal(out.Err)
+		}
+		want := []string{"1/3 step", "2/3 step", "3/3 "}
+		if fmt.Sprint(rec.progress) != fmt.Sprint(want) {
+			t.Errorf("progress = %q, want %q", rec.progress, want)
+		}
+		if len(rec.logs) != maxEvents-3 || out.EventsDropped != 1500-(maxEvents-3) {
+			t.Errorf("delivered %d logs, dropped %d; want %d delivered and the rest dropped", len(rec.logs), out.EventsDropped, maxEvents-3)
+		}
+		if rec.logs[0] != "debug:hello" || rec.logs[7] != "emergency:hello" {
+			t.Errorf("levels: %q", rec.logs[:8])
+		}
+	})
 }
 
 func TestLimitsResolution(t *testing.T) {
@@ -326,43 +347,45 @@ func TestLimitsResolution(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	r := newTestRuntime(t, nil)
-	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg)
+		dir := t.TempDir()
+		write := func(name string, b []byte) string {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		echo, err := os.ReadFile(echoWasm)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return p
-	}
-	echo, err := os.ReadFile(echoWasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name, file string
-		contains   []string
-	}{
-		{"missing file", filepath.Join(dir, "nope.wasm"), []string{"nope.wasm", "no such file"}},
-		{"not wasm", write("text.wasm", []byte("hello")), []string{"text.wasm", "not a WebAssembly module"}},
-		{"truncated", write("trunc.wasm", echo[:len(echo)/2]), []string{"trunc.wasm", "truncated"}},
-		{"bad manifest", write("bad.wasm", mustEmbed(t, echo, `{"abi":1,"name":"x","tools":[{"name":"t","inputSchema":{"type":"string"}}]}`)), []string{"bad.wasm", `tools[0].inputSchema: "type" must be "object"`}},
-		{"unknown import", filepath.Join(hostileDir, "unknownimport.wasm"), []string{"unknownimport.wasm", "wasmgate.no_such_function", "does not provide"}},
-		{"internal import", "testdata/yieldimport.wasm", []string{"yieldimport.wasm", `unknown module "wasmgate.runtime"`}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := r.Load(context.Background(), tc.file)
-			if err == nil {
-				t.Fatal("Load succeeded")
-			}
-			for _, s := range tc.contains {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not say %q", err, s)
+		tests := []struct {
+			name, file string
+			contains   []string
+		}{
+			{"missing file", filepath.Join(dir, "nope.wasm"), []string{"nope.wasm", "no such file"}},
+			{"not wasm", write("text.wasm", []byte("hello")), []string{"text.wasm", "not a WebAssembly module"}},
+			{"truncated", write("trunc.wasm", echo[:len(echo)/2]), []string{"trunc.wasm", "truncated"}},
+			{"bad manifest", write("bad.wasm", mustEmbed(t, echo, `{"abi":1,"name":"x","tools":[{"name":"t","inputSchema":{"type":"string"}}]}`)), []string{"bad.wasm", `tools[0].inputSchema: "type" must be "object"`}},
+			{"unknown import", filepath.Join(hostileDir, "unknownimport.wasm"), []string{"unknownimport.wasm", "wasmgate.no_such_function", "does not provide"}},
+			{"internal import", "testdata/yieldimport.wasm", []string{"yieldimport.wasm", `unknown module "wasmgate.runtime"`}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := r.Load(context.Background(), tc.file)
+				if err == nil {
+					t.Fatal("Load succeeded")
 				}
-			}
-		})
-	}
+				for _, s := range tc.contains {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q does not say %q", err, s)
+					}
+				}
+			})
+		}
+	})
 }
 
 func mustEmbed(t *testing.T, wasm []byte, manifest string) []byte {
@@ -403,43 +426,45 @@ func TestCallerErrors(t *testing.T) {
 // TestConcurrentCalls is a hammer test: many goroutines calling the same
 // modules, mixing good and hostile calls, each must get its own answer.
 func TestConcurrentCalls(t *testing.T) {
-	r := newTestRuntime(t, NewConfig().WithMaxConcurrency(8))
-	cMod := load(t, r, cWasm)
-	trap := load(t, r, filepath.Join(hostileDir, "trap.wasm"))
-	var wg sync.WaitGroup
-	errs := make(chan error, 200)
-	for i := 0; i < 200; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			if i%10 == 0 {
-				out, _ := trap.Call(context.Background(), Call{Tool: "trap"})
-				if out.Err == nil || out.Err.Kind != KindTrap {
-					errs <- fmt.Errorf("trap call %d: %v", i, out.Err)
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		r := newTestRuntime(t, cfg.WithMaxConcurrency(8))
+		cMod := load(t, r, cWasm)
+		trap := load(t, r, filepath.Join(hostileDir, "trap.wasm"))
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for i := 0; i < 200; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if i%10 == 0 {
+					out, _ := trap.Call(context.Background(), Call{Tool: "trap"})
+					if out.Err == nil || out.Err.Kind != KindTrap {
+						errs <- fmt.Errorf("trap call %d: %v", i, out.Err)
+					}
+					return
 				}
-				return
-			}
-			arg := fmt.Sprintf(`{"text":"call %d"}`, i)
-			out, err := cMod.Call(context.Background(), Call{Tool: "base64_encode", Arguments: json.RawMessage(arg)})
-			if err != nil || out.Err != nil {
-				errs <- fmt.Errorf("call %d: %v %v", i, err, out.Err)
-				return
-			}
-			want := b64(fmt.Sprintf("call %d", i))
-			if text(out.Result) != want {
-				errs <- fmt.Errorf("call %d got %q, want %q", i, text(out.Result), want)
-			}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+				arg := fmt.Sprintf(`{"text":"call %d"}`, i)
+				out, err := cMod.Call(context.Background(), Call{Tool: "base64_encode", Arguments: json.RawMessage(arg)})
+				if err != nil || out.Err != nil {
+					errs <- fmt.Errorf("call %d: %v %v", i, err, out.Err)
+					return
+				}
+				want := b64(fmt.Sprintf("call %d", i))
+				if text(out.Result) != want {
+					errs <- fmt.Errorf("call %d got %q, want %q", i, text(out.Result), want)
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
 }
 
 func TestInterruptContextMode(t *testing.T) {
-	r := newTestRuntime(t, NewConfig().WithInterrupt(InterruptContext))
+	r := newTestRuntime(t, interruptModes()["context"])
 	m := load(t, r, filepath.Join(hostileDir, "loop.wasm"))
 	out, _ := m.Call(context.Background(), Call{Tool: "loop", Limits: Limits{Timeout: 200 * time.Millisecond}})
 	if out.Err == nil || out.Err.Kind != KindTimeout {
@@ -449,19 +474,21 @@ func TestInterruptContextMode(t *testing.T) {
 }
 
 func TestCompilationCacheDir(t *testing.T) {
-	dir := t.TempDir()
-	for i := 0; i < 2; i++ {
-		r, err := New(context.Background(), NewConfig().WithCacheDir(dir))
-		if err != nil {
-			t.Fatal(err)
+	eachEngine(t, func(t *testing.T, cfg *Config) {
+		dir := t.TempDir()
+		for i := 0; i < 2; i++ {
+			r, err := New(context.Background(), cfg.WithCacheDir(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			load(t, r, cWasm)
+			r.Close(context.Background())
 		}
-		load(t, r, cWasm)
-		r.Close(context.Background())
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) == 0 {
-		t.Error("nothing was written to the compilation cache directory")
-	}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) == 0 {
+			t.Error("nothing was written to the compilation cache directory")
+		}
+	})
 }
 
 // TestBulkInstructionsKeepTheirMeaning runs bulk memory and table
@@ -469,11 +496,11 @@ func TestCompilationCacheDir(t *testing.T) {
 // functions with parameters and locals of their own, and table.grow, which
 // it routes through the host.
 func TestBulkInstructionsKeepTheirMeaning(t *testing.T) {
-	for _, mode := range []Interrupt{InterruptInstrument, InterruptContext} {
-		r := newTestRuntime(t, NewConfig().WithInterrupt(mode))
+	for mode, cfg := range interruptModes() {
+		r := newTestRuntime(t, cfg)
 		out, _ := load(t, r, "testdata/bulk.wasm").Call(context.Background(), Call{Tool: "bulk"})
 		if out.Err != nil || text(out.Result) != "aaaaa0123456789aaa7" {
-			t.Errorf("mode %d: err=%v text=%q, want aaaaa0123456789aaa7", mode, out.Err, text(out.Result))
+			t.Errorf("mode %s: err=%v text=%q, want aaaaa0123456789aaa7", mode, out.Err, text(out.Result))
 		}
 	}
 }
@@ -482,11 +509,11 @@ func TestBulkInstructionsKeepTheirMeaning(t *testing.T) {
 // functions through every kind of reference the instrumenter renumbers,
 // under both interrupt modes.
 func TestInstrumentationKeepsFunctionReferences(t *testing.T) {
-	for _, mode := range []Interrupt{InterruptInstrument, InterruptContext} {
-		r := newTestRuntime(t, NewConfig().WithInterrupt(mode))
+	for mode, cfg := range interruptModes() {
+		r := newTestRuntime(t, cfg)
 		out, _ := load(t, r, "testdata/indirect.wasm").Call(context.Background(), Call{Tool: "indirect"})
 		if out.Err != nil || text(out.Result) != "ABCD" {
-			t.Errorf("mode %d: err=%v text=%q, want ABCD", mode, out.Err, text(out.Result))
+			t.Errorf("mode %s: err=%v text=%q, want ABCD", mode, out.Err, text(out.Result))
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -95,9 +96,11 @@ func TestHostileCompile(t *testing.T) {
 
 // TestCompileAtLimits: a module at the nesting, locals and br_table limits
 // loads.
-func TestCompileAtLimits(t *testing.T) {
+func TestCompileAtLimits(t *testing.T) { eachEngine(t, testCompileAtLimits) }
+
+func testCompileAtLimits(t *testing.T, eng string) {
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir(""))
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir("").WithEngine(engine.Lookup(eng)))
 	if err != nil {
 		t.Fatal(err)
 	}

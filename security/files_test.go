@@ -14,8 +14,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
+	"github.com/wasmgate/wasmgate/engine/wazero/files"
 	"github.com/wasmgate/wasmgate/host/client"
-	"github.com/wasmgate/wasmgate/host/files"
 	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
@@ -61,7 +62,7 @@ type filesSuite struct {
 	gate chan struct{} // closed: questions are answered
 }
 
-func newFilesSuite(t *testing.T) *filesSuite {
+func newFilesSuite(t *testing.T, eng string) *filesSuite {
 	t.Helper()
 	ctx := context.Background()
 	s := &filesSuite{dir: t.TempDir(), held: make(chan string, 64), gate: make(chan struct{})}
@@ -85,7 +86,7 @@ func newFilesSuite(t *testing.T) *filesSuite {
 	must(os.WriteFile(polFile, []byte(filesPolicyYAML), 0o644))
 	pol, err := policy.Load(polFile)
 	must(err)
-	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir("").WithHostFunctions(client.HostFuncs()...))
+	rt, err := runtime.New(ctx, runtime.NewConfig().WithCacheDir("").WithEngine(engine.Lookup(eng)).WithHostFunctions(client.HostFuncs()...))
 	must(err)
 	t.Cleanup(func() { rt.Close(ctx) })
 	var mods []*runtime.Module
@@ -163,8 +164,10 @@ func openFDs(t *testing.T) int {
 // A guest opening files or directories until refused holds exactly the
 // call's limit, then gets EAGAIN; its descriptors are all closed when it
 // ends.
-func TestDescriptorBomb(t *testing.T) {
-	s := newFilesSuite(t)
+func TestDescriptorBomb(t *testing.T) { eachEngine(t, testDescriptorBomb) }
+
+func testDescriptorBomb(t *testing.T, eng string) {
+	s := newFilesSuite(t, eng)
 	before := openFDs(t)
 	goroutines, rss := goruntime.NumGoroutine(), rssKiB(t)
 	for _, c := range []struct{ tool, want string }{
@@ -191,8 +194,10 @@ func TestDescriptorBomb(t *testing.T) {
 // client's answer): together they hold their limits and no more, a good
 // call's read still works, the server's goroutines stay bounded, and every
 // descriptor is closed once they end.
-func TestConcurrentDescriptorBombs(t *testing.T) {
-	s := newFilesSuite(t)
+func TestConcurrentDescriptorBombs(t *testing.T) { eachEngine(t, testConcurrentDescriptorBombs) }
+
+func testConcurrentDescriptorBombs(t *testing.T, eng string) {
+	s := newFilesSuite(t, eng)
 	gate := make(chan struct{})
 	s.mu.Lock()
 	s.gate = gate
@@ -245,8 +250,10 @@ func TestConcurrentDescriptorBombs(t *testing.T) {
 
 // Renames that would leave an operator's link pointing outside the mount
 // are refused; the host tree keeps every link inside.
-func TestRenameLinkOutOfMount(t *testing.T) {
-	s := newFilesSuite(t)
+func TestRenameLinkOutOfMount(t *testing.T) { eachEngine(t, testRenameLinkOutOfMount) }
+
+func testRenameLinkOutOfMount(t *testing.T, eng string) {
+	s := newFilesSuite(t, eng)
 	data := filepath.Join(s.dir, "data")
 	for _, c := range []struct{ name, from, to string }{
 		{"link to .. moved to the mount's root", "/data/sub/up", "/data/up"},
@@ -307,8 +314,10 @@ func linksOut(t *testing.T, root string) []string {
 // deadline: the guests can never finish (they loop forever after the I/O),
 // so a time limit is their only outcome; once past the deadline they cannot
 // create a file, and the write stopped far short of what it asked.
-func TestLongFileIOStopsAtDeadline(t *testing.T) {
-	s := newFilesSuite(t)
+func TestLongFileIOStopsAtDeadline(t *testing.T) { eachEngine(t, testLongFileIOStopsAtDeadline) }
+
+func testLongFileIOStopsAtDeadline(t *testing.T, eng string) {
+	s := newFilesSuite(t, eng)
 	goroutines, rss := goruntime.NumGoroutine(), rssKiB(t)
 	for _, c := range []struct{ tool, dir, file string }{
 		{"hugewrite", "write", "big.out"},

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/wasmgate/wasmgate/engine"
 )
 
 // leakedSecret is the value the policy grants leakescaped as TOKEN; the
@@ -17,7 +19,8 @@ const leakedSecret = "leaked-secret-5e9b"
 // redacted from the result of every method a module serves, not only
 // tools/call.
 func TestSecretsRedactedInEveryMethod(t *testing.T) {
-	s := newSuite(t)
+	name, _ := engine.Default()
+	s := newSuite(t, name)
 	ctx := context.Background()
 	results := map[string]func() (any, error){
 		"tools/call": func() (any, error) {

@@ -17,6 +17,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"
@@ -58,7 +60,10 @@ type suite struct {
 // but only the one server. Attacks that must end in a refusal of their own
 // (an oversized request or response) get a minute, so that a slow machine
 // or the race detector cannot turn them into timeouts; those that can only
-// end at the time limit get half a second.
+// end at the time limit get half a second. conformance-tools, a Go module,
+// gets a minute too: its questions without a grant must be refused, and
+// the Go runtime starting under the interpreter and the race detector can
+// take longer than half a second.
 const policyYAML = `
 defaults:
   limits: {timeout: 500ms, memory: 16MiB, output: 256KiB}
@@ -76,6 +81,8 @@ modules:
     limits: {timeout: 1m}
   leakescaped:
     secrets: {TOKEN: file:LEAKFILE}
+  conformance-tools:
+    limits: {timeout: 1m}
 `
 
 // repack writes the fetch test module under another name asking for the
@@ -110,7 +117,18 @@ func repack(t *testing.T, dir, name string, network []string) string {
 	return path
 }
 
-func newSuite(t *testing.T) *suite {
+// eachEngine runs f as a subtest, named by the engine, for every
+// registered engine (engine/wazero registers the compiler and the
+// interpreter).
+func eachEngine(t *testing.T, f func(t *testing.T, eng string)) {
+	t.Helper()
+	for _, name := range engine.Registered() {
+		t.Run(name, func(t *testing.T) { f(t, name) })
+	}
+}
+
+// newSuite builds the suite's server on the named engine.
+func newSuite(t *testing.T, eng string) *suite {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -150,7 +168,7 @@ func newSuite(t *testing.T) *suite {
 	store, err := kv.Open(filepath.Join(dir, "state"), nil)
 	must(err)
 	t.Cleanup(func() { store.Close() })
-	cfg := runtime.NewConfig().WithCacheDir("").
+	cfg := runtime.NewConfig().WithCacheDir("").WithEngine(engine.Lookup(eng)).
 		WithHostFunctions(store.HostFuncs()...).
 		WithHostFunctions(secret.HostFuncs()...).
 		WithHostFunctions(hosthttp.New(nil).HostFuncs()...).
@@ -239,7 +257,11 @@ func callText(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]
 // operator's grants, and after each one checks that a normal call still
 // succeeds and that the file outside the mount was neither read nor changed.
 func TestContainment(t *testing.T) {
-	s := newSuite(t)
+	eachEngine(t, testContainment)
+}
+
+func testContainment(t *testing.T, eng string) {
+	s := newSuite(t, eng)
 	fetch := func(name, tool, url, want string) attack {
 		return attack{name: name, tool: tool, args: map[string]any{"op": "request", "request": `{"url":"` + url + `"}`}, want: want, okResult: true}
 	}
@@ -352,7 +374,8 @@ func TestContainment(t *testing.T) {
 // never asked for, gets neither: hints follow grants and undeclared use is
 // denied.
 func TestLyingManifest(t *testing.T) {
-	s := newSuite(t)
+	name, _ := engine.Default()
+	s := newSuite(t, name)
 	// kv's manifest asks for kv; the policy grants it, so kv cannot be
 	// served as read-only whatever its manifest says.
 	res, err := s.cs.ListTools(context.Background(), nil)
@@ -381,7 +404,8 @@ func TestLyingManifest(t *testing.T) {
 }
 
 // checkBounded fails the test unless the server's goroutines come back to
-// near goroutines and its resident memory stays within 256 MiB of rssKiB:
+// near goroutines and its resident memory stays within 256 MiB of rssKiB
+// (four times that under the race detector):
 // every attack's calls have ended, and none kept memory beyond its limits
 // (16 MiB in the suite's policy).
 func checkBounded(t *testing.T, goroutines int, rss int64) {
@@ -392,8 +416,15 @@ func checkBounded(t *testing.T, goroutines int, rss int64) {
 			t.Fatalf("%d goroutines before the attacks, %d after this one\n%s", goroutines, goruntime.NumGoroutine(), buf[:goruntime.Stack(buf, true)])
 		}
 	}
-	if now := rssKiB(t); now-rss > 256<<10 {
-		t.Fatalf("resident memory grew from %d MiB to %d MiB", rss>>10, now>>10)
+	bound := int64(256 << 10)
+	if raceDetector {
+		// The interpreter's stacks and the guests' memory are Go heap, and
+		// each heap byte has its shadow: measured 400 MiB of growth over
+		// the interpreter's attacks with the race detector, under 150 without.
+		bound *= 4
+	}
+	if now := rssKiB(t); now-rss > bound {
+		t.Fatalf("resident memory grew from %d MiB to %d MiB, more than %d MiB", rss>>10, now>>10, bound>>10)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )

@@ -21,6 +21,11 @@
 // input-required result from 2026-07-28 on, after which the guest runs
 // again with the answers (abi/ABI.md describes the replay).
 //
+// A program that runs modules imports an engine (package engine/wazero
+// registers the default one) besides the runtime:
+//
+//	import _ "github.com/wasmgate/wasmgate/engine/wazero"
+//	...
 //	rt, err := runtime.New(ctx, nil)
 //	...
 //	mod, err := rt.Load(ctx, "hash.wasm")

@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmgate/wasmgate/abi"
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 

@@ -20,9 +20,9 @@ import (
 	"slices"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -53,12 +53,12 @@ var keyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 // HostFuncs returns sample, elicit and ask, for
 // runtime.Config.WithHostFunctions.
 func HostFuncs() []runtime.HostFunc {
-	i32 := api.ValueTypeI32
+	i32 := engine.I32
 	one := func(name, method string) runtime.HostFunc {
 		return runtime.HostFunc{
-			Name: name, Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32},
+			Name: name, Params: []engine.ValueType{i32, i32}, Results: []engine.ValueType{i32},
 			Fn: func(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-				stack[0] = api.EncodeI32(single(ctx, h, name, method, api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))
+				stack[0] = engine.EncodeI32(single(ctx, h, name, method, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])))
 			},
 		}
 	}
@@ -66,9 +66,9 @@ func HostFuncs() []runtime.HostFunc {
 		one(FuncSample, MethodSample),
 		one(FuncElicit, MethodElicit),
 		{
-			Name: FuncAsk, Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32},
+			Name: FuncAsk, Params: []engine.ValueType{i32, i32}, Results: []engine.ValueType{i32},
 			Fn: func(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-				stack[0] = api.EncodeI32(ask(ctx, h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))
+				stack[0] = engine.EncodeI32(ask(ctx, h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])))
 			},
 		},
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 

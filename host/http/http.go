@@ -44,9 +44,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -146,13 +145,13 @@ func New(opts *Options) *Client {
 
 // HostFuncs returns http_request, for runtime.Config.WithHostFunctions.
 func (c *Client) HostFuncs() []runtime.HostFunc {
-	i32 := api.ValueTypeI32
+	i32 := engine.I32
 	return []runtime.HostFunc{{
 		Name:    FuncRequest,
-		Params:  []api.ValueType{i32, i32},
-		Results: []api.ValueType{i32},
+		Params:  []engine.ValueType{i32, i32},
+		Results: []engine.ValueType{i32},
 		Fn: func(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-			stack[0] = api.EncodeI32(c.request(ctx, h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))
+			stack[0] = engine.EncodeI32(c.request(ctx, h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])))
 		},
 	}}
 }

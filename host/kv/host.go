@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -29,15 +28,15 @@ const (
 	FuncList = "kv_list"
 )
 
-var i32 = api.ValueTypeI32
+var i32 = engine.I32
 
 // HostFuncs returns kv_get, kv_set, kv_delete and kv_list backed by s, for
 // runtime.Config.WithHostFunctions. Each call may use them only when its
 // grant has a KV entry; a module reaches only its own namespace.
 func (s *Store) HostFuncs() []runtime.HostFunc {
-	two := []api.ValueType{i32, i32}
-	four := []api.ValueType{i32, i32, i32, i32}
-	one := []api.ValueType{i32}
+	two := []engine.ValueType{i32, i32}
+	four := []engine.ValueType{i32, i32, i32, i32}
+	one := []engine.ValueType{i32}
 	return []runtime.HostFunc{
 		{Name: FuncGet, Params: two, Results: one, Fn: s.hostGet},
 		{Name: FuncSet, Params: four, Results: one, Fn: s.hostSet},
@@ -47,19 +46,19 @@ func (s *Store) HostFuncs() []runtime.HostFunc {
 }
 
 func (s *Store) hostGet(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-	stack[0] = api.EncodeI32(s.get(ctx, h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))
+	stack[0] = engine.EncodeI32(s.get(ctx, h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])))
 }
 
 func (s *Store) hostSet(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-	stack[0] = api.EncodeI32(s.set(ctx, h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2]), api.DecodeU32(stack[3])))
+	stack[0] = engine.EncodeI32(s.set(ctx, h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1]), engine.DecodeU32(stack[2]), engine.DecodeU32(stack[3])))
 }
 
 func (s *Store) hostDelete(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-	stack[0] = api.EncodeI32(s.delete(ctx, h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))
+	stack[0] = engine.EncodeI32(s.delete(ctx, h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])))
 }
 
 func (s *Store) hostList(ctx context.Context, h *runtime.HostCall, stack []uint64) {
-	stack[0] = api.EncodeI32(s.list(ctx, h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2]), api.DecodeU32(stack[3])))
+	stack[0] = engine.EncodeI32(s.list(ctx, h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1]), engine.DecodeU32(stack[2]), engine.DecodeU32(stack[3])))
 }
 
 // Each operation checks, in order: the grant (denied without touching the

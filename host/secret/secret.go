@@ -14,9 +14,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/tetratelabs/wazero/api"
-
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -31,10 +30,10 @@ const MaxNameLen = 256
 func HostFuncs() []runtime.HostFunc {
 	return []runtime.HostFunc{{
 		Name:    FuncGet,
-		Params:  []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
-		Results: []api.ValueType{api.ValueTypeI32},
+		Params:  []engine.ValueType{engine.I32, engine.I32},
+		Results: []engine.ValueType{engine.I32},
 		Fn: func(_ context.Context, h *runtime.HostCall, stack []uint64) {
-			stack[0] = api.EncodeI32(get(h, api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))
+			stack[0] = engine.EncodeI32(get(h, engine.DecodeU32(stack[0]), engine.DecodeU32(stack[1])))
 		},
 	}}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/host/client"
 	hosthttp "github.com/wasmgate/wasmgate/host/http"
 	"github.com/wasmgate/wasmgate/host/kv"

@@ -1,4 +1,4 @@
-package runtime
+package wazero
 
 import (
 	"slices"
@@ -9,14 +9,18 @@ import (
 
 const pageSize = 65536
 
-// limitedAllocator backs one call's linear memory and keeps it and the
-// call's tables within limit bytes together: memory.grow and table.grow then
+// tableElemSize is what one table element costs the host: wazero keeps
+// tables as slices of pointer-sized references.
+const tableElemSize = 8
+
+// limitedAllocator backs one run's linear memory and keeps it and the
+// run's tables within limit bytes together: memory.grow and table.grow then
 // return -1 to the guest, which may cope or fail; a failure after a refusal
-// is reported as KindMemory.
+// is reported as an engine.MemoryLimitError.
 //
 // Memory grows on the guest's goroutine and tables are counted there too
 // (table_grow), so the counters need no lock; they are atomic because the
-// outcome is read after the call.
+// outcome is read after the run.
 type limitedAllocator struct {
 	limit  uint64
 	denied atomic.Bool
@@ -30,7 +34,7 @@ func newLimitedAllocator(limit uint64, tableMins []uint64) *limitedAllocator {
 	return &limitedAllocator{limit: limit, tables: slices.Clone(tableMins)}
 }
 
-// tableBytes is what the call's tables hold.
+// tableBytes is what the run's tables hold.
 func (a *limitedAllocator) tableBytes() uint64 {
 	var n uint64
 	for _, t := range a.tables {

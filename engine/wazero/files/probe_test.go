@@ -14,13 +14,14 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/wasmgate/wasmgate/host/files"
+	_ "github.com/wasmgate/wasmgate/engine/wazero"
+	"github.com/wasmgate/wasmgate/engine/wazero/files"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
 // The probe guest (guests/testdata/probe) performs one operation through
 // wasi-libc and reports {"ok":...,"errname":...} as text.
-const probeWasm = "../../guests/testdata/probe/probe.wasm"
+const probeWasm = "../../../guests/testdata/probe/probe.wasm"
 
 var (
 	probeOnce sync.Once
