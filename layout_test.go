@@ -1,0 +1,67 @@
+package wasmgate_test
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const modulePath = "github.com/wasmgate/wasmgate"
+
+// TestLayout keeps the seams ARCHITECTURE.md describes: it reads the
+// imports of every package's non-test files.
+func TestLayout(t *testing.T) {
+	imports := map[string][]string{} // package (relative) -> imports
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+			return filepath.SkipDir
+		}
+		p, err := build.ImportDir(path, 0)
+		if err != nil {
+			return nil // no Go files
+		}
+		imports[filepath.ToSlash(path)] = p.Imports
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := func(imp string) bool { return imp == modulePath || strings.HasPrefix(imp, modulePath+"/") }
+	check := func(pkg string, bad func(imp string) bool, why string) {
+		for _, imp := range imports[pkg] {
+			if bad(imp) {
+				t.Errorf("%s imports %s: %s", pkg, imp, why)
+			}
+		}
+	}
+	for _, pkg := range []string{"abi", "engine"} {
+		check(pkg, ours, "it must import nothing of ours")
+	}
+	for pkg := range imports {
+		wazeroEngine := pkg == "engine/wazero" || strings.HasPrefix(pkg, "engine/wazero/")
+		if !wazeroEngine {
+			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, "github.com/tetratelabs/wazero") },
+				"only the wazero engine may import wazero")
+		}
+		if strings.HasPrefix(pkg, "host/") || pkg == "runtime" || pkg == "server" || pkg == "policy" {
+			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, modulePath+"/engine/") },
+				"it must not depend on an engine implementation")
+		}
+	}
+	check("runtime", func(imp string) bool {
+		return slices.Contains([]string{"server", "policy", "audit", "cmd/wasmgate"}, strings.TrimPrefix(imp, modulePath+"/")) ||
+			strings.HasPrefix(imp, modulePath+"/host/")
+	}, "the runtime knows no front end, policy or capability")
+	if len(imports["runtime"]) == 0 || len(imports["engine/wazero"]) == 0 {
+		t.Fatalf("packages not found: %v", imports)
+	}
+}
