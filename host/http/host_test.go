@@ -102,7 +102,11 @@ func newEnv(t *testing.T, opts *Options) *env {
 		io.WriteString(w, "hello")
 	}))
 	e.dns.set("api.test", "127.0.0.1")
-	e.okHost = "api.test:" + port(e.ok)
+	// The normal request after an attack has a name of its own: a test
+	// that points api.test elsewhere must not decide whether it works (it
+	// did when the request found no kept-alive connection to reuse).
+	e.dns.set("ok.test", "127.0.0.1")
+	e.okHost = "ok.test:" + port(e.ok)
 	return e
 }
 
@@ -218,6 +222,7 @@ func parse(t testing.TB, printed string) (int, response) {
 // normal checks that an ordinary request right after still works.
 func (e *env) normal(t testing.TB) {
 	t.Helper()
+	e.c.CloseIdleConnections() // PROBE
 	got, out := e.fetch(t, grant(true, e.okHost), req("", "http://"+e.okHost+"/"))
 	_, r := parse(t, got)
 	if r.Status != 200 || r.Body == nil || *r.Body != "hello" {
@@ -395,8 +400,13 @@ func TestDeniedWithoutGrant(t *testing.T) {
 	// The default ports need only the host name on the command line.
 	got, _ := e.fetch(t, nil, req("", "https://api.test/"))
 	wantError(t, got, abi.ErrDenied, "network access to api.test:443 is not granted", "allow api.test in the policy")
-	if hits.Load() != 0 || len(e.dialed()) != 1 { // the one dial is normal's
-		t.Errorf("server reached %d times; dials %q", hits.Load(), e.dialed())
+	if hits.Load() != 0 {
+		t.Errorf("server reached %d times", hits.Load())
+	}
+	for _, d := range e.dialed() { // normal's, once or again when its connection was not kept
+		if d != "127.0.0.1:"+port(e.ok) {
+			t.Errorf("dialed %s", d)
+		}
 	}
 }
 
