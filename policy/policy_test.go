@@ -378,3 +378,29 @@ modules:
 		t.Errorf("--allow-net '*': %v", err)
 	}
 }
+
+// A tool entry narrows only what it names: sampling it leaves out is the
+// module's, sampling it sets false is taken away.
+func TestToolEntriesNarrowOnlyWhatTheyName(t *testing.T) {
+	p := mustParse(t, `
+modules:
+  fetch:
+    network: {allow: [api.example.com]}
+    sampling: true
+    roots: true
+    tools:
+      fetch: {network: {allow: []}}
+      fetch_raw: {sampling: false}
+`)
+	man := manifest(abi.Permissions{Network: []string{"api.example.com"}, Sampling: true, Roots: true}, "fetch", "fetch_raw")
+	g, err := p.Grants(man, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := g.Tools["fetch"]; netOf(f) != nil || !clientOf(f).Sampling || !clientOf(f).Roots {
+		t.Errorf("fetch: network %+v, client %+v; want no network, sampling and roots kept", netOf(f), clientOf(f))
+	}
+	if r := g.Tools["fetch_raw"]; netOf(r) == nil || clientOf(r).Sampling || !clientOf(r).Roots {
+		t.Errorf("fetch_raw: network %+v, client %+v; want the network kept, sampling taken away, roots kept", netOf(r), clientOf(r))
+	}
+}
