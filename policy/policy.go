@@ -2,6 +2,11 @@
 // granted: the narrower of what a module's manifest asks for and what the
 // operator allows. Nothing is granted by default, and only the operator
 // (through the policy file or command-line flags) can grant anything.
+//
+// What a policy can grant is what the registered capabilities read
+// (package capability): a program imports
+// github.com/wasmgate/wasmgate/capability/builtin for wasmgate's own, as
+// package wasmgate does; without any, a capability's key is an unknown key.
 package policy
 
 import (
