@@ -29,7 +29,7 @@ func Pairs(n *yaml.Node, what string) ([]Pair, error) {
 	var own, merged []Pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Tag == "!!merge" || k.Value == "<<" && k.Kind == yaml.ScalarNode && k.Style == 0 {
+		if k.Tag == "!!merge" {
 			srcs := []*yaml.Node{v}
 			if dv := deref(v); dv != nil && dv.Kind == yaml.SequenceNode {
 				srcs = dv.Content

@@ -102,6 +102,9 @@ func (m *Module) UnmarshalYAML(n *yaml.Node) error {
 				return err
 			}
 		case capability.ForKey(k) != nil:
+			if isNull(p.Value) {
+				continue // grants nothing, as if it were not written
+			}
 			if m.entry == nil {
 				m.entry = map[string]*yaml.Node{}
 			}
@@ -111,6 +114,14 @@ func (m *Module) UnmarshalYAML(n *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// isNull reports whether n is YAML's null (nothing written, ~ or null).
+func isNull(n *yaml.Node) bool {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // Offers reports whether the entry grants something of the named

@@ -404,3 +404,16 @@ modules:
 		t.Errorf("fetch_raw: network %+v, client %+v; want the network kept, sampling taken away, roots kept", netOf(r), clientOf(r))
 	}
 }
+
+// A key written without a value grants nothing, as before capabilities
+// read their own keys.
+func TestNullGrantsNothing(t *testing.T) {
+	p := mustParse(t, "modules:\n  fetch:\n    kv:\n    network: ~\n    sampling: null\n")
+	g, err := p.Grants(manifest(abi.Permissions{KV: true, Network: []string{"a.com"}, Sampling: true}, "t"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := g.Tools["t"].Names(); len(names) != 0 || len(g.Warnings) != 0 || p.Offers("kv") {
+		t.Errorf("granted %v, warnings %q, offers kv %t", names, g.Warnings, p.Offers("kv"))
+	}
+}
