@@ -39,8 +39,9 @@ guests-check: build
 	@$(MAKE) --no-print-directory runtime-testdata RUNTIME_TESTDATA_OUT=$$(mktemp -d)/ CHECK=1
 
 # The runtime's own test modules: runtime/testdata/NAME.wat -> NAME.wasm
-# (with a sidecar NAME.manifest.json, which the tests also exercise).
-RUNTIME_WAT := $(wildcard runtime/testdata/*.wat)
+# (with a sidecar NAME.manifest.json, which the tests also exercise), and
+# the toy capability's guest in capability/testdata.
+RUNTIME_WAT := $(wildcard runtime/testdata/*.wat capability/testdata/*.wat)
 runtime-testdata:
 	@command -v wat2wasm >/dev/null 2>&1 || { echo "wat2wasm not found: apt-get install wabt" >&2; exit 1; }
 	@for f in $(RUNTIME_WAT); do \

@@ -3,13 +3,12 @@ package wasmgate
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
-	"github.com/wasmgate/wasmgate/host/client"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
-	"github.com/wasmgate/wasmgate/host/secret"
+	"github.com/wasmgate/wasmgate/capability"
+	_ "github.com/wasmgate/wasmgate/capability/builtin" // wasmgate's own capabilities
 	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -19,27 +18,31 @@ import (
 // for it (no $XDG_STATE_HOME and no home directory).
 var ErrNoStateDir = errors.New("no directory for key-value storage")
 
-// caps are the capability host functions every gateway's runtime
-// provides. A module that imports them always loads; each call may use
-// them only as its grant allows.
+// caps is what the registered capabilities (package capability) opened
+// for a gateway's runtime: their host functions, which every module may
+// import and each call may use only as its grant allows, and what closes
+// them.
 type caps struct {
-	kv   *kv.Store // nil unless the policy grants kv to some module
-	http *hosthttp.Client
+	opened []*capability.Provision
 }
 
-// openCaps opens what the policy's grants need: the key-value store only
-// when the policy grants kv, so a gateway that grants none never locks the
-// state directory.
-func openCaps(p *policy.Policy, stateDir string) (*caps, error) {
-	c := &caps{http: hosthttp.New(nil)}
-	if p.GrantsKV() {
-		dir, err := stateDirectory(stateDir)
+// openCaps opens each registered capability for the policy: one whose
+// resources cost something opens them only when the policy offers it to
+// some module, so that a gateway that grants no kv never locks the state
+// directory.
+func openCaps(p *policy.Policy, stateDir string, logger *slog.Logger) (*caps, error) {
+	c := &caps{}
+	for _, cp := range capability.Registered() {
+		prov, err := cp.Open(&capability.Setup{
+			Offered:  p.Offers(cp.Name()),
+			StateDir: func() (string, error) { return stateDirectory(stateDir) },
+			Logger:   logger,
+		})
 		if err != nil {
+			c.close()
 			return nil, err
 		}
-		if c.kv, err = kv.Open(dir, nil); err != nil {
-			return nil, err
-		}
+		c.opened = append(c.opened, prov)
 	}
 	return c, nil
 }
@@ -65,19 +68,21 @@ func stateDirectory(dir string) (string, error) {
 	return DefaultStateDir()
 }
 
-// configure adds the capability host functions to cfg. With a nil store
-// the kv functions deny every call: grants never give kv when the store is
-// not open.
+// configure adds the capabilities' host functions to cfg.
 func (c *caps) configure(cfg *runtime.Config) *runtime.Config {
-	return cfg.WithHostFunctions(c.kv.HostFuncs()...).
-		WithHostFunctions(secret.HostFuncs()...).
-		WithHostFunctions(c.http.HostFuncs()...).
-		WithHostFunctions(client.HostFuncs()...)
+	for _, p := range c.opened {
+		cfg = cfg.WithHostFunctions(p.HostFuncs...)
+	}
+	return cfg
 }
 
 func (c *caps) close() {
-	if c.kv != nil {
-		c.kv.Close()
+	if c == nil {
+		return
 	}
-	c.http.CloseIdleConnections()
+	for _, p := range c.opened {
+		if p.Close != nil {
+			p.Close()
+		}
+	}
 }

@@ -48,7 +48,7 @@ func Example() {
 	}
 	defer g.Close()
 	for _, m := range g.Modules() {
-		fmt.Printf("module %s: key-value storage granted: %t\n", m.Name(), g.Grants(m).Module.KV != nil)
+		fmt.Printf("module %s: key-value storage granted: %t\n", m.Name(), g.Grants(m).Module.Get("kv") != nil)
 	}
 
 	// A client, in memory here; srv.Run(ctx, &mcp.StdioTransport{}) or

@@ -159,7 +159,7 @@ func Open(ctx context.Context, opts Options) (_ *Gateway, err error) {
 		g.popts = &po
 	}
 	g.bgCtx, g.stop = context.WithCancel(context.WithoutCancel(ctx))
-	if g.caps, err = openCaps(opts.Policy, opts.StateDir); err != nil {
+	if g.caps, err = openCaps(opts.Policy, opts.StateDir, g.logger); err != nil {
 		return nil, err
 	}
 	defer func() {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/yosida95/uritemplate/v3"
@@ -126,6 +127,67 @@ type Permissions struct {
 	Elicitation bool `json:"elicitation,omitempty"`
 	// Roots asks to read the client's roots (roots/list).
 	Roots bool `json:"roots,omitempty"`
+	// Other holds requests for capabilities this package does not define,
+	// by key, as the manifest wrote them: only keys declared with
+	// RegisterPermission are accepted, others are unknown fields.
+	Other map[string]json.RawMessage `json:"-"`
+}
+
+// Raw returns the permissions by key as JSON, the ones this package
+// defines and Other alike; keys the manifest leaves out (or sets to their
+// zero value) are absent.
+func (p *Permissions) Raw() map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	b, err := json.Marshal(p)
+	if err == nil {
+		json.Unmarshal(b, &out)
+	}
+	for k, v := range p.Other {
+		out[k] = v
+	}
+	return out
+}
+
+// MarshalJSON writes the permissions this package defines and Other.
+func (p Permissions) MarshalJSON() ([]byte, error) {
+	type plain Permissions
+	b, err := json.Marshal(plain(p))
+	if err != nil || len(p.Other) == 0 {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range p.Other {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+var otherPermissions struct {
+	mu   sync.Mutex
+	keys map[string]bool
+}
+
+// RegisterPermission lets manifests ask for a capability this package does
+// not define, under key in permissions; its request is kept in
+// Permissions.Other for the capability to read. Keys this package defines
+// are accepted already.
+func RegisterPermission(key string) {
+	otherPermissions.mu.Lock()
+	defer otherPermissions.mu.Unlock()
+	if otherPermissions.keys == nil {
+		otherPermissions.keys = map[string]bool{}
+	}
+	otherPermissions.keys[key] = true
+}
+
+// otherPermission reports whether key was registered with RegisterPermission.
+func otherPermission(key string) bool {
+	otherPermissions.mu.Lock()
+	defer otherPermissions.mu.Unlock()
+	return otherPermissions.keys[key]
 }
 
 // WantsAnyHost reports whether the module asks for whatever hosts the
@@ -209,6 +271,21 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		}
 		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
 	}
+	// Requests for capabilities defined elsewhere (checkFields let through
+	// only registered keys) are kept as written.
+	var perms struct {
+		Permissions map[string]json.RawMessage `json:"permissions"`
+	}
+	if err := json.Unmarshal(data, &perms); err == nil {
+		for k, v := range perms.Permissions {
+			if otherPermission(k) {
+				if m.Permissions.Other == nil {
+					m.Permissions.Other = map[string]json.RawMessage{}
+				}
+				m.Permissions.Other[k] = v
+			}
+		}
+	}
 	if err := m.Validate(); err != nil {
 		return &m, err
 	}
@@ -248,6 +325,9 @@ func checkFields(v any, t reflect.Type, path string, errs *[]FieldError) {
 		for _, k := range keys {
 			ft, ok := fields[k]
 			p := joinPath(path, k)
+			if !ok && t == reflect.TypeFor[Permissions]() && otherPermission(k) {
+				continue // the capability that registered it reads it
+			}
 			if !ok {
 				*errs = append(*errs, FieldError{Path: p, Message: "unknown field" + suggest(k, fields)})
 				continue

@@ -1,10 +1,13 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/wasmgate/wasmgate/abi"
 )
@@ -17,16 +20,22 @@ func FromFlags(allowNet []string, allowPrivate bool, mounts, env []string) (*Mod
 	if len(allowNet) == 0 && !allowPrivate && len(mounts) == 0 && len(env) == 0 {
 		return nil, nil
 	}
-	m := &Module{}
+	// The flags are checked here, for messages that name them, and then
+	// read like a policy entry saying the same, by the capabilities whose
+	// keys they set.
+	entry := map[string]any{}
 	if len(allowNet) > 0 || allowPrivate {
-		m.Network = &Network{Private: allowPrivate}
+		allow := []string{}
 		for _, h := range allowNet {
 			if err := abi.CheckHostPattern(h); err != nil {
 				return nil, fmt.Errorf("--allow-net: %w", err)
 			}
-			m.Network.Allow = append(m.Network.Allow, h)
+			allow = append(allow, h)
 		}
+		entry["network"] = map[string]any{"allow": allow, "private": allowPrivate}
 	}
+	var files []map[string]string
+	vars := map[string]string{}
 	for _, spec := range mounts {
 		parts := strings.Split(spec, ":")
 		mode := "ro"
@@ -48,7 +57,7 @@ func FromFlags(allowNet []string, allowPrivate bool, mounts, env []string) (*Mod
 		if !strings.HasPrefix(parts[1], "/") || strings.Contains(parts[1], "..") {
 			return nil, fmt.Errorf("--mount %q: the guest path must be absolute, without ..", spec)
 		}
-		m.Files = append(m.Files, File{Host: host, Guest: parts[1], Mode: mode})
+		files = append(files, map[string]string{"host": host, "guest": parts[1], "mode": mode})
 	}
 	for _, e := range env {
 		name, value, hasValue := strings.Cut(e, "=")
@@ -62,10 +71,24 @@ func FromFlags(allowNet []string, allowPrivate bool, mounts, env []string) (*Mod
 			}
 			value = v
 		}
-		if m.Env == nil {
-			m.Env = Env{}
-		}
-		m.Env[name] = value
+		vars[name] = value
+	}
+	if len(files) > 0 {
+		entry["files"] = files
+	}
+	if len(vars) > 0 {
+		entry["env"] = vars
+	}
+	b, err := yaml.Marshal(entry)
+	if err != nil {
+		return nil, err
+	}
+	m := &Module{}
+	if err := yaml.Unmarshal(b, m); err != nil {
+		return nil, err
+	}
+	if problems := m.validate("flags", "", true); len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
 	}
 	return m, nil
 }

@@ -2,6 +2,11 @@
 // granted: the narrower of what a module's manifest asks for and what the
 // operator allows. Nothing is granted by default, and only the operator
 // (through the policy file or command-line flags) can grant anything.
+//
+// What a policy can grant is what the registered capabilities read
+// (package capability): a program imports
+// github.com/wasmgate/wasmgate/capability/builtin for wasmgate's own, as
+// package wasmgate does; without any, a capability's key is an unknown key.
 package policy
 
 import (
@@ -18,11 +23,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/capability"
 	"github.com/wasmgate/wasmgate/runtime"
 )
-
-// DefaultKVQuota is the storage a kv grant gives when the policy names no quota.
-const DefaultKVQuota abi.Size = 16 << 20
 
 // Policy is a parsed policy file.
 type Policy struct {
@@ -52,17 +55,7 @@ func (l Limits) runtime() runtime.Limits {
 }
 
 // Size is an abi.Size read from YAML, with the line in errors.
-type Size abi.Size
-
-// UnmarshalYAML parses a size such as 64MiB or a number of bytes.
-func (s *Size) UnmarshalYAML(n *yaml.Node) error {
-	v, err := abi.ParseSize(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %v", n.Line, err)
-	}
-	*s = Size(v)
-	return nil
-}
+type Size = capability.Size
 
 // Duration is an abi.Duration read from YAML, with the line in errors.
 type Duration abi.Duration
@@ -77,70 +70,68 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Module is what the operator grants one module. A nil or zero field grants
-// nothing.
+// Module is what the operator grants one module, or one of its tools:
+// limits, per-tool entries, and an entry for each capability (package
+// capability), read by the capability from its keys. A nil or empty Module
+// grants nothing.
 type Module struct {
-	Network     *Network           `yaml:"network"`
-	Files       []File             `yaml:"files"`
-	Env         Env                `yaml:"env"`
-	Secrets     map[string]string  `yaml:"secrets"`
-	KV          *KV                `yaml:"kv"`
-	Sampling    bool               `yaml:"sampling"`
-	Elicitation bool               `yaml:"elicitation"`
-	Roots       bool               `yaml:"roots"`
-	Limits      Limits             `yaml:"limits"`
-	Tools       map[string]*Module `yaml:"tools"`
+	Limits Limits
+	Tools  map[string]*Module
+
+	// entry holds the capabilities' keys as written; offers, what each
+	// capability made of them, by capability name (set by validate).
+	entry  map[string]*yaml.Node
+	offers map[string]any
 }
 
-// Network allows outbound HTTP(S) to hosts matching Allow.
-type Network struct {
-	Allow   []string `yaml:"allow"`
-	Private bool     `yaml:"private"`
-}
-
-// File mounts a host directory at a guest path, read-only unless Mode is "rw".
-type File struct {
-	Host  string `yaml:"host"`
-	Guest string `yaml:"guest"`
-	Mode  string `yaml:"mode"`
-}
-
-// KV grants a key-value namespace of at most Quota bytes.
-type KV struct {
-	Quota Size `yaml:"quota"`
-}
-
-// Env is either a map of names to values or a list of names whose values
-// are taken from wasmgate's own environment when the policy is loaded.
-type Env map[string]string
-
-// UnmarshalYAML accepts a mapping (NAME: value) or a sequence of names.
-func (e *Env) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]string{}
-		if err := n.Decode(&m); err != nil {
-			return err
-		}
-		*e = m
-	case yaml.SequenceNode:
-		var names []string
-		if err := n.Decode(&names); err != nil {
-			return err
-		}
-		m := map[string]string{}
-		for _, name := range names {
-			v, ok := os.LookupEnv(name)
-			if !ok {
-				return fmt.Errorf("line %d: env %s is not set in wasmgate's environment, so it cannot be passed through", n.Line, name)
+// UnmarshalYAML reads a module entry: limits, tools, and the keys of the
+// registered capabilities. Any other key is an error naming its line.
+func (m *Module) UnmarshalYAML(n *yaml.Node) error {
+	pairs, err := capability.Pairs(n, "a module entry")
+	if err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		switch k := p.Key.Value; {
+		case k == "limits":
+			if err := capability.DecodeYAML(p.Value, &m.Limits, "limits"); err != nil {
+				return err
 			}
-			m[name] = v
+		case k == "tools":
+			if err := p.Value.Decode(&m.Tools); err != nil {
+				return err
+			}
+		case capability.ForKey(k) != nil:
+			if isNull(p.Value) {
+				continue // grants nothing, as if it were not written
+			}
+			if m.entry == nil {
+				m.entry = map[string]*yaml.Node{}
+			}
+			m.entry[k] = p.Value
+		default:
+			return fmt.Errorf("line %d: field %s is not a known key in a module entry (known keys: %s)", p.Key.Line, k, strings.Join(append(capability.Keys(), "limits", "tools"), ", "))
 		}
-		*e = m
-	default:
-		return fmt.Errorf("line %d: env must be a map of NAME: value or a list of names to pass through", n.Line)
 	}
 	return nil
+}
+
+// isNull reports whether n is YAML's null (nothing written, ~ or null).
+func isNull(n *yaml.Node) bool {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// Offers reports whether the entry grants something of the named
+// capability (before any intersection with a manifest).
+func (m *Module) Offers(name string) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.offers[name]
+	return ok
 }
 
 // Load reads and validates a policy file. Relative host paths in it are
@@ -183,50 +174,30 @@ func Parse(b []byte, baseDir string) (*Policy, error) {
 }
 
 // cleanYAMLError makes yaml.v3's messages read as one line.
-func cleanYAMLError(err error) error {
-	msg := strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n", "")
-	msg = strings.Join(strings.Fields(msg), " ")
-	msg = strings.ReplaceAll(msg, "not found in type policy.", "is not a known key in ")
-	return errors.New(msg)
-}
+func cleanYAMLError(err error) error { return capability.CleanYAMLError(err) }
 
 func (m *Module) validate(path, baseDir string, top bool) []string {
 	var problems []string
 	add := func(field, format string, a ...any) {
 		problems = append(problems, fmt.Sprintf("%s.%s: %s", path, field, fmt.Sprintf(format, a...)))
 	}
-	if m.Network != nil {
-		for i, h := range m.Network.Allow {
-			if err := abi.CheckHostPattern(h); err != nil {
-				add(fmt.Sprintf("network.allow[%d]", i), "%v", err)
+	m.offers = map[string]any{}
+	for _, c := range capability.Registered() {
+		sub := map[string]*yaml.Node{}
+		for _, k := range c.Keys() {
+			if n, ok := m.entry[k]; ok {
+				sub[k] = n
 			}
 		}
-	}
-	for i, f := range m.Files {
-		switch {
-		case f.Host == "":
-			add(fmt.Sprintf("files[%d].host", i), "missing: the host directory to mount")
-		default:
-			if !filepath.IsAbs(f.Host) {
-				m.Files[i].Host = filepath.Join(baseDir, f.Host)
-			}
-			if st, err := os.Stat(m.Files[i].Host); err != nil {
-				add(fmt.Sprintf("files[%d].host", i), "%v", err)
-			} else if !st.IsDir() {
-				add(fmt.Sprintf("files[%d].host", i), "%s is not a directory", m.Files[i].Host)
-			}
+		if len(sub) == 0 {
+			continue
 		}
-		if !strings.HasPrefix(f.Guest, "/") || strings.Contains(f.Guest, "..") {
-			add(fmt.Sprintf("files[%d].guest", i), "%q must be an absolute guest path without ..", f.Guest)
+		o, err := c.Offer(sub, capability.Place{Path: path, Dir: baseDir})
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
 		}
-		if f.Mode != "" && f.Mode != "ro" && f.Mode != "rw" {
-			add(fmt.Sprintf("files[%d].mode", i), "%q is not a mode: use ro or rw", f.Mode)
-		}
-	}
-	for name, ref := range m.Secrets {
-		if !strings.HasPrefix(ref, "env:") && !strings.HasPrefix(ref, "file:") {
-			add("secrets."+name, "%q must be env:VARIABLE or file:PATH", ref)
-		}
+		m.offers[c.Name()] = o
 	}
 	if abi.Size(m.Limits.Memory) > runtime.MaxMemory {
 		add("limits.memory", "%s is over the maximum of %s", abi.Size(m.Limits.Memory), runtime.MaxMemory)
@@ -283,17 +254,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// GrantsKV reports whether the policy grants key-value storage to any module
-// or tool, so the store is opened only when something may use it.
-func (p *Policy) GrantsKV() bool {
+// Offers reports whether the policy grants the named capability to some
+// module, so that what it needs (a store on disk) is opened only then.
+func (p *Policy) Offers(name string) bool {
 	if p == nil {
 		return false
 	}
 	for _, m := range p.Modules {
-		if m == nil {
-			continue
-		}
-		if m.KV != nil {
+		if m.Offers(name) {
 			return true
 		}
 	}

@@ -10,8 +10,65 @@ import (
 	"time"
 
 	"github.com/wasmgate/wasmgate/abi"
+	_ "github.com/wasmgate/wasmgate/capability/builtin"
+	"github.com/wasmgate/wasmgate/engine"
+	"github.com/wasmgate/wasmgate/host/client"
+	"github.com/wasmgate/wasmgate/host/env"
+	"github.com/wasmgate/wasmgate/host/files"
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/runtime"
 )
+
+// Typed views of a grant, nil when the capability is not granted.
+func netOf(g *runtime.Grant) *hosthttp.Grant {
+	v, _ := runtime.GrantOf[*hosthttp.Grant](g, hosthttp.Name)
+	return v
+}
+
+func mountsOf(g *runtime.Grant) []engine.Mount {
+	if v, ok := runtime.GrantOf[*files.Grant](g, files.Name); ok {
+		return v.Mounts
+	}
+	return nil
+}
+
+func envOf(g *runtime.Grant) map[string]string {
+	if v, ok := runtime.GrantOf[*env.Grant](g, env.Name); ok {
+		return v.Vars
+	}
+	return nil
+}
+
+func secretsOf(g *runtime.Grant) map[string]string {
+	if v, ok := runtime.GrantOf[*secret.Grant](g, secret.Name); ok {
+		return v.Values
+	}
+	return nil
+}
+
+func kvOf(g *runtime.Grant) *kv.Grant {
+	v, _ := runtime.GrantOf[*kv.Grant](g, kv.Name)
+	return v
+}
+
+func clientOf(g *runtime.Grant) *client.Grant {
+	if v, ok := runtime.GrantOf[*client.Grant](g, client.Name); ok {
+		return v
+	}
+	return &client.Grant{}
+}
+
+// mustParse parses a policy written for a test.
+func mustParse(t *testing.T, y string) *Policy {
+	t.Helper()
+	p, err := Parse([]byte(y), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 const example = `
 defaults:
@@ -49,10 +106,10 @@ func TestParseExample(t *testing.T) {
 	if p.Defaults.Limits.Memory != 128<<20 || time.Duration(m.Limits.Timeout) != 30*time.Second || time.Duration(m.Limits.ClientWait) != 2*time.Minute {
 		t.Errorf("limits: %+v %+v", p.Defaults.Limits, m.Limits)
 	}
-	if m.Files[0].Host != filepath.Join(dir, "data") {
-		t.Errorf("relative host path not resolved against the policy's directory: %s", m.Files[0].Host)
+	if fs := m.offers["files"].([]files.File); fs[0].Host != filepath.Join(dir, "data") {
+		t.Errorf("relative host path not resolved against the policy's directory: %s", fs[0].Host)
 	}
-	if m.Tools["fetch_raw"].Network.Allow[0] != "api.example.com" || m.KV.Quota != 16<<20 || m.Env["LANG"] != "C.UTF-8" {
+	if m.Tools["fetch_raw"].offers["network"].(*hosthttp.Offer).Allow[0] != "api.example.com" || m.offers["kv"].(*kv.Offer).Quota != 16<<20 || m.offers["env"].(env.Offer)["LANG"] != "C.UTF-8" {
 		t.Errorf("module: %+v", m)
 	}
 	if p, err := Parse(nil, dir); err != nil || len(p.Modules) != 0 {
@@ -153,23 +210,23 @@ func TestGrantsAreTheNarrowerOfRequestAndPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	fetch := g.Tools["fetch"]
-	if got := fmt.Sprint(fetch.Network.Allow); got != "[api.example.com docs.example.org:443]" {
+	if got := fmt.Sprint(netOf(fetch).Allow); got != "[api.example.com docs.example.org:443]" {
 		t.Errorf("network = %s", got)
 	}
-	if len(fetch.Mounts) != 1 || fetch.Mounts[0].GuestPath != "/data" || fetch.Mounts[0].Writable {
-		t.Errorf("mounts = %+v: /data must be read-only (the policy says ro), /cache not mounted", fetch.Mounts)
+	if mounts := mountsOf(fetch); len(mounts) != 1 || mounts[0].GuestPath != "/data" || mounts[0].Writable {
+		t.Errorf("mounts = %+v: /data must be read-only (the policy says ro), /cache not mounted", mounts)
 	}
-	if len(fetch.Env) != 1 || fetch.Env["LANG"] != "C.UTF-8" {
-		t.Errorf("env = %v", fetch.Env)
+	if e := envOf(fetch); len(e) != 1 || e["LANG"] != "C.UTF-8" {
+		t.Errorf("env = %v", e)
 	}
-	if fetch.Secrets["TOKEN"] != "s3cret-value" || fetch.KV == nil || fetch.KV.Quota != 16<<20 {
-		t.Errorf("secrets/kv = %v %+v", fetch.Secrets, fetch.KV)
+	if secretsOf(fetch)["TOKEN"] != "s3cret-value" || kvOf(fetch) == nil || kvOf(fetch).Quota != 16<<20 {
+		t.Errorf("secrets/kv = %v %+v", secretsOf(fetch), kvOf(fetch))
 	}
-	if fetch.Sampling || fetch.Elicitation {
+	if c := clientOf(fetch); c.Sampling || c.Elicitation {
 		t.Error("sampling or elicitation granted without both sides saying so")
 	}
-	if raw := g.Tools["fetch_raw"]; fmt.Sprint(raw.Network.Allow) != "[api.example.com]" {
-		t.Errorf("tool narrowing: fetch_raw network = %v", raw.Network.Allow)
+	if raw := g.Tools["fetch_raw"]; fmt.Sprint(netOf(raw).Allow) != "[api.example.com]" {
+		t.Errorf("tool narrowing: fetch_raw network = %v", netOf(raw).Allow)
 	}
 	if g.Limits.Timeout != 30*time.Second || g.Limits.Memory != 128<<20 {
 		t.Errorf("limits = %+v", g.Limits)
@@ -186,16 +243,15 @@ func TestNothingIsGrantedByDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := g.Tools["t"]
-		if got.Network != nil || got.KV != nil || got.Sampling || len(got.Env) != 0 || len(got.Mounts) != 0 {
-			t.Errorf("%s: granted %+v", name, got)
+		if got := g.Tools["t"]; len(got.Names()) != 0 {
+			t.Errorf("%s: granted %v", name, got.Names())
 		}
 	}
 	// A grant the module did not ask for is not given, and is reported.
-	p := &Policy{Modules: map[string]*Module{"fetch": {KV: &KV{}, Network: &Network{Allow: []string{"x.com"}}}}}
+	p := mustParse(t, "modules:\n  fetch: {kv: {}, network: {allow: [x.com]}}\n")
 	g, _ := p.Grants(manifest(abi.Permissions{}, "t"), nil)
-	if g.Tools["t"].KV != nil || g.Tools["t"].Network != nil || len(g.Warnings) != 2 {
-		t.Errorf("unrequested grants: %+v warnings %q", g.Tools["t"], g.Warnings)
+	if len(g.Tools["t"].Names()) != 0 || len(g.Warnings) != 2 {
+		t.Errorf("unrequested grants: %v warnings %q", g.Tools["t"].Names(), g.Warnings)
 	}
 }
 
@@ -212,8 +268,8 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := g.Tools["t"]
-	if !got.Network.Private || got.Network.Allow[0] != "api.example.com" || !got.Mounts[0].Writable || got.Env["WASMGATE_TEST_LANG"] != "de_DE" || got.Env["X"] != "1" {
-		t.Errorf("grant from flags: %+v", got)
+	if n := netOf(got); n == nil || !n.Private || n.Allow[0] != "api.example.com" || !mountsOf(got)[0].Writable || envOf(got)["WASMGATE_TEST_LANG"] != "de_DE" || envOf(got)["X"] != "1" {
+		t.Errorf("grant from flags: %v", got.Names())
 	}
 	for _, bad := range []struct {
 		net, mount, env []string
@@ -235,27 +291,25 @@ func TestFlags(t *testing.T) {
 }
 
 func TestSecretResolutionErrorsNameTheSecret(t *testing.T) {
-	p := &Policy{Modules: map[string]*Module{"fetch": {Secrets: map[string]string{"TOKEN": "env:MISSING"}}}}
+	p := mustParse(t, "modules:\n  fetch: {secrets: {TOKEN: 'env:MISSING'}}\n")
 	_, err := p.Grants(manifest(abi.Permissions{Secrets: []string{"TOKEN"}}, "t"), &Options{ResolveSecret: resolve})
 	if err == nil || !strings.Contains(err.Error(), "module fetch: secret TOKEN") {
 		t.Errorf("err = %v", err)
 	}
 }
 
-var _ = runtime.Grant{}
-
 // A module that asks for any host ("*") gets exactly the operator's allow
 // list: never a host the operator did not name, private addresses only
 // with private: true, and less for a tool the policy narrows.
 func TestAnyHostGetsExactlyTheOperatorsList(t *testing.T) {
 	man := manifest(abi.Permissions{Network: []string{abi.AnyHost}}, "fetch", "fetch_raw")
-	for name, p := range map[string]*Policy{"no policy": nil, "empty policy": {}, "no network": {Modules: map[string]*Module{"fetch": {KV: &KV{}}}}} {
+	for name, p := range map[string]*Policy{"no policy": nil, "empty policy": {}, "no network": mustParse(t, "modules: {fetch: {kv: {}}}")} {
 		g, err := p.Grants(man, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.Tools["fetch"].Network != nil {
-			t.Errorf("%s: granted network %+v", name, g.Tools["fetch"].Network)
+		if n := netOf(g.Tools["fetch"]); n != nil {
+			t.Errorf("%s: granted network %+v", name, n)
 		}
 	}
 
@@ -277,20 +331,20 @@ modules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	fetch := g.Tools["fetch"]
-	if got := fmt.Sprint(fetch.Network.Allow); got != "[api.example.com *.example.org:443 wiki.intranet.corp:8443 docs.internal]" {
+	fetch := netOf(g.Tools["fetch"])
+	if got := fmt.Sprint(fetch.Allow); got != "[api.example.com *.example.org:443 wiki.intranet.corp:8443 docs.internal]" {
 		t.Errorf("network = %s, want the operator's list, once each", got)
 	}
-	if fetch.Network.Private {
+	if fetch.Private {
 		t.Error("private addresses allowed without the operator's private: true")
 	}
-	if got := fmt.Sprint(g.Tools["fetch_raw"].Network.Allow); got != "[api.example.com]" {
+	if got := fmt.Sprint(netOf(g.Tools["fetch_raw"]).Allow); got != "[api.example.com]" {
 		t.Errorf("fetch_raw network = %s, want the tool's narrowing", got)
 	}
 	if len(g.Warnings) != 0 {
 		t.Errorf("warnings: %q", g.Warnings)
 	}
-	if l := g.Report[0]; l.Capability != "network" || l.Requested != AnyHostRequested || !strings.HasPrefix(l.Granted, "api.example.com, ") {
+	if l := g.Report[0]; l.Capability != "network" || l.Requested != hosthttp.AnyHostRequested || !strings.HasPrefix(l.Granted, "api.example.com, ") {
 		t.Errorf("report: %+v", l)
 	}
 
@@ -299,12 +353,12 @@ modules:
 	lists := [][]string{{"a.com"}, {"*.a.com"}, {"a.com:8080", "*.b.org"}, {"10.0.0.1"}, {"a.com", "*.a.com", "a.com:443"}}
 	for _, allow := range lists {
 		for _, private := range []bool{false, true} {
-			p := &Policy{Modules: map[string]*Module{"fetch": {Network: &Network{Allow: allow, Private: private}}}}
+			p := mustParse(t, fmt.Sprintf("modules: {fetch: {network: {allow: ['%s'], private: %t}}}", strings.Join(allow, "', '"), private))
 			g, err := p.Grants(man, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := g.Tools["fetch"].Network
+			got := netOf(g.Tools["fetch"])
 			if got == nil || got.Private != private {
 				t.Fatalf("allow %v private %t: granted %+v", allow, private, got)
 			}
@@ -322,5 +376,44 @@ modules:
 	}
 	if _, err := FromFlags([]string{"*"}, false, nil, nil); err == nil || !strings.Contains(err.Error(), "name the hosts") {
 		t.Errorf("--allow-net '*': %v", err)
+	}
+}
+
+// A tool entry narrows only what it names: sampling it leaves out is the
+// module's, sampling it sets false is taken away.
+func TestToolEntriesNarrowOnlyWhatTheyName(t *testing.T) {
+	p := mustParse(t, `
+modules:
+  fetch:
+    network: {allow: [api.example.com]}
+    sampling: true
+    roots: true
+    tools:
+      fetch: {network: {allow: []}}
+      fetch_raw: {sampling: false}
+`)
+	man := manifest(abi.Permissions{Network: []string{"api.example.com"}, Sampling: true, Roots: true}, "fetch", "fetch_raw")
+	g, err := p.Grants(man, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := g.Tools["fetch"]; netOf(f) != nil || !clientOf(f).Sampling || !clientOf(f).Roots {
+		t.Errorf("fetch: network %+v, client %+v; want no network, sampling and roots kept", netOf(f), clientOf(f))
+	}
+	if r := g.Tools["fetch_raw"]; netOf(r) == nil || clientOf(r).Sampling || !clientOf(r).Roots {
+		t.Errorf("fetch_raw: network %+v, client %+v; want the network kept, sampling taken away, roots kept", netOf(r), clientOf(r))
+	}
+}
+
+// A key written without a value grants nothing, as before capabilities
+// read their own keys.
+func TestNullGrantsNothing(t *testing.T) {
+	p := mustParse(t, "modules:\n  fetch:\n    kv:\n    network: ~\n    sampling: null\n")
+	g, err := p.Grants(manifest(abi.Permissions{KV: true, Network: []string{"a.com"}, Sampling: true}, "t"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := g.Tools["t"].Names(); len(names) != 0 || len(g.Warnings) != 0 || p.Offers("kv") {
+		t.Errorf("granted %v, warnings %q, offers kv %t", names, g.Warnings, p.Offers("kv"))
 	}
 }

@@ -83,7 +83,7 @@ type callState struct {
 	module *Module
 	tool   string
 	events Events
-	grant  Grant
+	grant  *Grant
 	redact *redactor
 	held   []byte // response bytes waiting for the guest
 	client Client
@@ -273,10 +273,14 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	st := &callState{module: m, tool: t.name, events: c.Events, cancel: cancel, client: c.Client, limits: limits}
 	st.clock = clock{remaining: limits.Timeout, started: time.Now(), timer: time.AfterFunc(limits.Timeout, func() { cancelCause(errTimeout) })}
 	defer st.clock.timer.Stop()
-	if c.Grant != nil {
-		st.grant = *c.Grant
-		st.redact = newRedactor(c.Grant.Secrets)
+	st.grant = c.Grant
+	var confidential []string
+	for _, name := range c.Grant.Names() {
+		if cg, ok := c.Grant.Get(name).(Confidential); ok {
+			confidential = append(confidential, cg.ConfidentialValues()...)
+		}
 	}
+	st.redact = newRedactor(confidential)
 	stdout := &capWriter{limit: int(limits.Output), onOverflow: func() { st.stop(KindOutput) }}
 	stderr := &tailWriter{limit: int(limits.Stderr), done: ctx.Done()}
 
@@ -318,7 +322,6 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 
 	rc := &engine.RunConfig{
 		Args:        m.args,
-		Env:         st.grant.Env,
 		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,
@@ -329,8 +332,19 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	if m.reactor {
 		rc.Entry = reactorEntry
 	}
-	for _, mt := range st.grant.Mounts {
-		rc.Mounts = append(rc.Mounts, engine.Mount{HostPath: mt.HostPath, GuestPath: mt.GuestPath, Writable: mt.Writable})
+	for _, name := range st.grant.Names() {
+		p, ok := st.grant.Get(name).(Provisioner)
+		if !ok {
+			continue
+		}
+		cleanup, err := p.Provision(rc)
+		if cleanup != nil {
+			defer cleanup()
+		}
+		if err != nil {
+			out.fail(m, t, &CallError{Kind: KindInternal, Message: fmt.Sprintf("cannot set up the call's grants: %s: %v", name, err), Err: err})
+			return
+		}
 	}
 	err := m.compiled.Run(context.WithValue(ctx, ctxKey{}, st), rc)
 	st.mu.Lock()

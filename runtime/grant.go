@@ -4,60 +4,91 @@ import (
 	"slices"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
 )
 
-// Grant is what one call may use beyond the bare sandbox. The zero Grant
-// grants nothing. It is computed by the operator's policy as the narrower of
-// what the module asks for and what the operator allows; the runtime and the
-// host functions only enforce it.
+// CapabilityGrant is one capability's part of a Grant: the typed value its
+// host functions and provisioning read. Capability is the name of the
+// capability it belongs to, which keys it in the Grant.
+type CapabilityGrant interface {
+	Capability() string
+}
+
+// Grant is what one call may use beyond the bare sandbox: for each granted
+// capability, its typed grant. A nil or empty Grant grants nothing. It is
+// computed by the operator's policy as the narrower of what the module asks
+// for and what the operator allows (packages policy and capability); the
+// runtime and the host functions only enforce it. A Grant is never changed
+// once made, so one can serve many calls.
 type Grant struct {
-	// Network, when non-nil, lets http_request reach the allowed hosts.
-	Network *NetworkGrant
-	// Mounts are directories visible to the guest through WASI.
-	Mounts []Mount
-	// Env is the guest's environment, names to values.
-	Env map[string]string
-	// Secrets are values secret_get returns, by name. They are redacted from
-	// the call's output, log and stderr.
-	Secrets map[string]string
-	// KV, when non-nil, gives the module a persistent key-value namespace.
-	KV *KVGrant
-	// Sampling lets the guest ask the client's model through sample.
-	Sampling bool
-	// Elicitation lets the guest ask the user through elicit.
-	Elicitation bool
-	// Roots lets the guest ask the client for its roots (roots/list)
-	// through ask.
-	Roots bool
+	caps map[string]CapabilityGrant
 }
 
-// NetworkGrant allows outbound HTTP(S) to some hosts.
-type NetworkGrant struct {
-	// Allow lists host patterns: "api.example.com", "*.example.org", either
-	// with ":PORT" (without a port, 80 and 443 are allowed).
-	Allow []string
-	// Private allows addresses in loopback, private, link-local, CGNAT and
-	// cloud-metadata ranges, which are refused by default even when a name
-	// is allowed.
-	Private bool
+// NewGrant returns the grant of gs, each under its capability's name; nil
+// values grant nothing, and a later value replaces an earlier one of the
+// same capability.
+func NewGrant(gs ...CapabilityGrant) *Grant {
+	g := &Grant{caps: map[string]CapabilityGrant{}}
+	for _, c := range gs {
+		if c != nil {
+			g.caps[c.Capability()] = c
+		}
+	}
+	return g
 }
 
-// Mount is a host directory visible to the guest at GuestPath. The engine
-// answers for its containment: nothing outside HostPath is reachable, and
-// nothing in it changes unless Writable (see engine.Mount).
-type Mount struct {
-	HostPath  string
-	GuestPath string
-	Writable  bool
+// Get returns the grant of the named capability, or nil.
+func (g *Grant) Get(name string) CapabilityGrant {
+	if g == nil {
+		return nil
+	}
+	return g.caps[name]
 }
 
-// KVGrant gives a module a key-value namespace bounded by Quota bytes.
-type KVGrant struct {
-	Quota abi.Size
+// Names lists the capabilities granted, sorted.
+func (g *Grant) Names() []string {
+	if g == nil {
+		return nil
+	}
+	names := make([]string, 0, len(g.caps))
+	for n := range g.caps {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
-// Grant returns the grant of the current call. Callers must not modify it.
-func (h *HostCall) Grant() *Grant { return &h.st.grant }
+// GrantOf returns g's grant of the named capability as a T, and whether
+// there is one.
+func GrantOf[T CapabilityGrant](g *Grant, name string) (T, bool) {
+	v, ok := g.Get(name).(T)
+	return v, ok
+}
+
+// Granted returns the current call's grant of the named capability as a
+// T, and whether there is one: what a host function checks before it acts.
+func Granted[T CapabilityGrant](h *HostCall, name string) (T, bool) {
+	return GrantOf[T](h.st.grant, name)
+}
+
+// Grant returns the current call's grant of the named capability, or nil.
+// Callers must not modify it.
+func (h *HostCall) Grant(name string) CapabilityGrant { return h.st.grant.Get(name) }
+
+// Provisioner is a capability's grant that changes how the guest starts,
+// such as directories mounted or variables in its environment. Provision
+// is called before every call the grant serves; cleanup, if not nil, once
+// the guest has stopped. An error fails the call as an internal error.
+type Provisioner interface {
+	Provision(rc *engine.RunConfig) (cleanup func(), err error)
+}
+
+// Confidential is a capability's grant that hands the guest values it must
+// not show: the runtime redacts them from the call's result, log, stderr,
+// error message and audit record.
+type Confidential interface {
+	ConfidentialValues() []string
+}
 
 // NoteHost records a host the call contacted, for the audit log.
 func (h *HostCall) NoteHost(hostport string) {

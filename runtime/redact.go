@@ -14,7 +14,7 @@ type redactor struct{ r *strings.Replacer }
 
 const redacted = "[REDACTED]"
 
-func newRedactor(secrets map[string]string) *redactor {
+func newRedactor(secrets []string) *redactor {
 	var pairs []string
 	for _, v := range secrets {
 		if len(v) < 4 { // shorter values would redact ordinary text

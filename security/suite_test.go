@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	_ "github.com/wasmgate/wasmgate/capability/builtin" // the capabilities the policies grant
 	"github.com/wasmgate/wasmgate/engine"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/host/client"

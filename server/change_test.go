@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate/host/client"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -261,7 +262,7 @@ func TestCallInFlightDuringChange(t *testing.T) {
 			old := testModules["conftools"]
 			s, reg, err := server.New(nil, []*runtime.Module{old}, &server.Options{
 				Configure: func(server.Tool) server.ToolConfig {
-					return server.ToolConfig{Grant: &runtime.Grant{Elicitation: true}}
+					return server.ToolConfig{Grant: runtime.NewGrant(&client.Grant{Elicitation: true})}
 				},
 			})
 			if err != nil {

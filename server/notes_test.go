@@ -18,7 +18,7 @@ import (
 func TestNotesResources(t *testing.T) {
 	ctx := context.Background()
 	mod := loadNotes(t)
-	grant := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
+	grant := runtime.NewGrant(&kv.Grant{Quota: 1 << 20})
 	s, _, err := server.New(nil, []*runtime.Module{mod}, &server.Options{
 		Configure:       func(server.Tool) server.ToolConfig { return server.ToolConfig{Grant: grant} },
 		ConfigureModule: func(*runtime.Module) server.ToolConfig { return server.ToolConfig{Grant: grant} },

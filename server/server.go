@@ -107,6 +107,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/capability"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -350,21 +351,16 @@ func (r *Registry) newTool(e entry) (*tool, error) {
 }
 
 // annotations makes a tool's hints agree with its grant, so a client never
-// sees a safety claim the sandbox does not back: without a network grant a
-// tool cannot reach the open world, and without a writable mount or a
-// key-value store it cannot modify anything. A manifest claim that says
-// otherwise is overridden, with a warning.
+// sees a safety claim the sandbox does not back: each granted capability
+// says whether it reaches the open world (the network does) and what it
+// lets the tool change (a writable mount, key-value storage). A manifest
+// claim that says otherwise is overridden, with a warning.
 func (r *Registry) annotations(t *tool) *mcp.ToolAnnotations {
 	a := t.def.Annotations
 	if a == nil {
 		a = &mcp.ToolAnnotations{}
 	}
-	g := t.grant
-	if g == nil {
-		g = &runtime.Grant{}
-	}
-	network := g.Network != nil
-	writes := g.KV != nil || slices.ContainsFunc(g.Mounts, func(m runtime.Mount) bool { return m.Writable })
+	network, writes := capability.EffectsOf(t.grant)
 	claims := t.man.Annotations
 	if claims == nil {
 		claims = &abi.ToolAnnotations{}
@@ -378,9 +374,9 @@ func (r *Registry) annotations(t *tool) *mcp.ToolAnnotations {
 		}
 		a.OpenWorldHint = ptr(false)
 	}
-	if writes {
+	if len(writes) > 0 {
 		if claims.ReadOnlyHint != nil && *claims.ReadOnlyHint {
-			override("readOnlyHint", true, false, "it is granted a writable mount or key-value storage")
+			override("readOnlyHint", true, false, "it is granted "+strings.Join(writes, " and "))
 		}
 		a.ReadOnlyHint = false
 	} else {

@@ -18,7 +18,10 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	_ "github.com/wasmgate/wasmgate/capability/builtin" // what grants mean for annotations
 	"github.com/wasmgate/wasmgate/host/client"
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
+	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -810,10 +813,10 @@ func TestAnnotationsFollowGrants(t *testing.T) {
 		Logger: slog.New(rec),
 		Configure: func(tool server.Tool) server.ToolConfig {
 			if tool.Name == "sha256" { // manifest: readOnly true, openWorld false
-				return server.ToolConfig{Grant: &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}}
+				return server.ToolConfig{Grant: runtime.NewGrant(&kv.Grant{Quota: 1 << 20})}
 			}
 			if tool.Name == "base64_encode" {
-				return server.ToolConfig{Grant: &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{"a.com"}}}}
+				return server.ToolConfig{Grant: runtime.NewGrant(&hosthttp.Grant{Allow: []string{"a.com"}})}
 			}
 			return server.ToolConfig{}
 		},
@@ -830,7 +833,7 @@ func TestAnnotationsFollowGrants(t *testing.T) {
 	if h := hints["sha256"]; h.ReadOnlyHint || h.OpenWorldHint == nil || *h.OpenWorldHint {
 		t.Errorf("sha256 with a kv grant: %+v, want readOnly false (it can write) and openWorld false", h)
 	}
-	if _, ok := rec.find("tool sha256 (module hash): the manifest claims readOnlyHint true, but it is granted a writable mount or key-value storage: serving false"); !ok {
+	if _, ok := rec.find("tool sha256 (module hash): the manifest claims readOnlyHint true, but it is granted key-value storage: serving false"); !ok {
 		t.Error("the overridden readOnlyHint claim was not logged")
 	}
 	if h := hints["base64_encode"]; !h.ReadOnlyHint || h.OpenWorldHint == nil || *h.OpenWorldHint {

@@ -13,13 +13,14 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate/host/client"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
 
 // The conformance modules ask for sampling, elicitation and roots; these
 // options grant them.
-var askGrant = &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
+var askGrant = runtime.NewGrant(&client.Grant{Sampling: true, Elicitation: true, Roots: true})
 
 func surfaceOptions() *server.Options {
 	return &server.Options{

@@ -65,7 +65,10 @@ func openAudit(path string) (*audit.Log, error) {
 
 // newRuntime creates the runtime a command uses; -v logs to stderr.
 func newRuntime(ctx context.Context, e *env, verbose bool, caps *hostCaps) (*runtime.Runtime, error) {
-	cfg := caps.configure(runtime.NewConfig())
+	cfg, err := caps.configure(runtime.NewConfig())
+	if err != nil {
+		return nil, err
+	}
 	if verbose {
 		cfg = cfg.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}

@@ -1,14 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/wasmgate/wasmgate/abi"
-	"github.com/wasmgate/wasmgate/host/client"
-	hosthttp "github.com/wasmgate/wasmgate/host/http"
-	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/capability"
 	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
@@ -58,25 +58,36 @@ func (g *grantFlags) load() (*policy.Policy, *policy.Options, error) {
 // resolveSecret turns a policy's secret reference into its value.
 var resolveSecret = secret.Resolve
 
-// hostCaps are the capability host functions, for inspect, which runs
+// hostCaps are the capabilities' host functions, for inspect, which runs
 // nothing: the imports of a module that asks for them resolve. (serve and
-// call get them from package wasmgate.)
+// call get them from package wasmgate.) Nothing is offered, so nothing is
+// opened: the kv functions deny every call without a store.
 type hostCaps struct {
-	kv   *kv.Store // nil unless the policy grants kv to some module
-	http *hosthttp.Client
+	closers []func()
 }
 
 // configure adds the capability host functions to cfg.
-func (c *hostCaps) configure(cfg *runtime.Config) *runtime.Config {
-	// With a nil store the kv functions deny every call: grants never give
-	// kv when the store is not open.
-	if c.http == nil {
-		c.http = hosthttp.New(nil) // inspect: never called, but the imports resolve
+func (c *hostCaps) configure(cfg *runtime.Config) (*runtime.Config, error) {
+	for _, cp := range capability.Registered() {
+		p, err := cp.Open(&capability.Setup{
+			StateDir: func() (string, error) { return "", errors.New("inspect keeps no state") },
+			Logger:   slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			return nil, err
+		}
+		cfg = cfg.WithHostFunctions(p.HostFuncs...)
+		if p.Close != nil {
+			c.closers = append(c.closers, p.Close)
+		}
 	}
-	return cfg.WithHostFunctions(c.kv.HostFuncs()...).
-		WithHostFunctions(secret.HostFuncs()...).
-		WithHostFunctions(c.http.HostFuncs()...).
-		WithHostFunctions(client.HostFuncs()...)
+	return cfg, nil
+}
+
+func (c *hostCaps) close() {
+	for _, f := range c.closers {
+		f()
+	}
 }
 
 // grantsOf checks the policy against one loaded module, one of the many a

@@ -58,7 +58,9 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 		e.errorf("inspect: %v", err)
 		return exitUsage
 	}
-	rt, err := newRuntime(ctx, e, false, &hostCaps{})
+	caps := &hostCaps{}
+	defer caps.close()
+	rt, err := newRuntime(ctx, e, false, caps)
 	if err != nil {
 		e.errorf("inspect: %v", err)
 		return exitUsage

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -110,11 +113,7 @@ func TestHostWrappers(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 
 	m := guesttest.LoadNew(t, "testdata/hostcheck/hostcheck.wasm")
-	g := &runtime.Grant{
-		KV:      &runtime.KVGrant{Quota: 1 << 20},
-		Secrets: map[string]string{"TOKEN": "s3cr3t-value"},
-		Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true},
-	}
+	g := runtime.NewGrant(&kv.Grant{Quota: 1 << 20}, &secret.Grant{Values: map[string]string{"TOKEN": "s3cr3t-value"}}, &hosthttp.Grant{Allow: []string{host}, Private: true})
 	res := guesttest.Call(t, m, "hostcheck", `{"secret":"TOKEN","url":"`+srv.URL+`/x"}`, g)
 	sc, isErr := guesttest.JSON(t, res.Out.Result.StructuredContent), res.IsError
 	var got struct {

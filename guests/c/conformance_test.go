@@ -80,7 +80,7 @@ func TestConformancePrompts(t *testing.T) {
 	}
 
 	// test_input_required_result_prompt asks the user through ask.
-	grant := &runtime.Grant{Elicitation: true}
+	grant := runtime.NewGrant(&client.Grant{Elicitation: true})
 	fc := &guesttest.Client{Answer: guesttest.Answering(`{"action":"accept","content":{"context":"test context"}}`)}
 	p := guesttest.GetPrompt(t, m, "test_input_required_result_prompt", nil, runtime.Call{Grant: grant, Client: fc})
 	if got := guesttest.JSON(t, p.Messages); !strings.Contains(got, "Use this context: test context") {

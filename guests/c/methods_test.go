@@ -66,7 +66,7 @@ func TestSDKSampleElicitAsk(t *testing.T) {
 		client.MethodElicit: `{"action":"accept","content":{"name":"Ada"}}`,
 		client.MethodRoots:  `{"roots":[{"uri":"file:///r","name":"r"}]}`,
 	})}
-	all := &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
+	all := runtime.NewGrant(&client.Grant{Sampling: true, Elicitation: true, Roots: true})
 	call := func(fn, req string, g *runtime.Grant, c runtime.Client) (status float64, name, held string) {
 		t.Helper()
 		args, _ := json.Marshal(map[string]string{"fn": fn, "request": req})
@@ -109,8 +109,8 @@ func TestSDKSampleElicitAsk(t *testing.T) {
 		want    string
 	}{
 		{"sample", sample, nil, fc, "denied"},
-		{"elicit", elicit, &runtime.Grant{Sampling: true}, fc, "denied"},
-		{"ask", `{"r":{"method":"roots/list"}}`, &runtime.Grant{Elicitation: true}, fc, "denied"},
+		{"elicit", elicit, runtime.NewGrant(&client.Grant{Sampling: true}), fc, "denied"},
+		{"ask", `{"r":{"method":"roots/list"}}`, runtime.NewGrant(&client.Grant{Elicitation: true}), fc, "denied"},
 		{"sample", `{"maxTokens":5}`, all, fc, "invalid"},
 		{"elicit", `not json`, all, fc, "invalid"},
 		{"ask", `{"bad key!":{"method":"roots/list"}}`, all, fc, "invalid"},
@@ -204,7 +204,7 @@ func TestSDKGetPrompt(t *testing.T) {
 
 	// context asks the user through ask, when the client can answer.
 	elicitation := guesttest.ClientInfo("elicitation")
-	grant := &runtime.Grant{Elicitation: true}
+	grant := runtime.NewGrant(&client.Grant{Elicitation: true})
 	fc := &guesttest.Client{Answer: guesttest.Answering(`{"action":"accept","content":{"context":"tests"}}`)}
 	p = guesttest.GetPrompt(t, m, "context", nil, runtime.Call{Grant: grant, Client: fc, ClientInfo: elicitation})
 	guesttest.SameJSON(t, "context", p, `{"messages":[{"role":"user","content":{"type":"text","text":"Use this context: tests"}}]}`)

@@ -12,6 +12,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -141,7 +144,7 @@ func TestSDKLogAndProgress(t *testing.T) {
 
 func TestSDKKV(t *testing.T) {
 	m := loadSDKTest(t)
-	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
+	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, runtime.NewGrant(&kv.Grant{Quota: 1 << 20}))
 	want := `{"delete":{"held":"","name":"ok","status":0},` +
 		`"empty_key":{"held":"","name":"invalid","status":-1},` +
 		`"get":{"held":"v1","name":"ok","status":2},` +
@@ -168,7 +171,7 @@ func TestSDKKV(t *testing.T) {
 
 func TestSDKSecret(t *testing.T) {
 	m := loadSDKTest(t)
-	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
+	g := runtime.NewGrant(&secret.Grant{Values: map[string]string{"TOKEN": "s3cr3t-value"}})
 	if res := guesttest.Call(t, m, "secret", `{"name":"TOKEN"}`, g); res.IsError || res.Text != "secret TOKEN has 12 bytes" {
 		t.Errorf("granted secret = %+v", res)
 	}
@@ -185,7 +188,7 @@ func TestSDKHTTP(t *testing.T) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	m := loadSDKTest(t)
-	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true}}
+	g := runtime.NewGrant(&hosthttp.Grant{Allow: []string{host}, Private: true})
 	res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
 	if res.IsError || res.Text != "HTTP 418" || res.Structured["body"] != "hello \"/p\" ✓" {
 		t.Errorf("http = %+v", res)

@@ -19,6 +19,12 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/engine"
+	"github.com/wasmgate/wasmgate/host/client"
+	hostfiles "github.com/wasmgate/wasmgate/host/files"
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -134,7 +140,7 @@ func TestJSONQ(t *testing.T) {
 }
 
 func TestNotes(t *testing.T) {
-	g := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
+	g := runtime.NewGrant(&kv.Grant{Quota: 1 << 20})
 	r := call(t, notesWasm, "add_note", map[string]any{"title": "Shopping", "text": "milk, eggs"}, g)
 	wantText(t, r, false, "#1 Shopping")
 	if sc := r.Structured; sc["id"] != 1.0 || sc["text"] != "milk, eggs" {
@@ -176,7 +182,7 @@ func TestGrep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	g := &runtime.Grant{Mounts: []runtime.Mount{{HostPath: dir, GuestPath: "/data"}}}
+	g := runtime.NewGrant(&hostfiles.Grant{Mounts: []engine.Mount{{HostPath: dir, GuestPath: "/data"}}})
 	r := call(t, grepWasm, "grep", map[string]any{"pattern": "hello", "ignore_case": true}, g)
 	wantText(t, r, false, "a.go:3: func Hello() {}", "sub/b.txt:1: hello world", "sub/b.txt:2: HELLO again", "(3 matches in 2 files)")
 	if strings.Contains(r.Text, "hidden") {
@@ -212,7 +218,7 @@ func TestFetch(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{"127.0.0.1:" + port}, Private: true}}
+	g := runtime.NewGrant(&hosthttp.Grant{Allow: []string{"127.0.0.1:" + port}, Private: true})
 
 	r := call(t, fetchWasm, "fetch", map[string]any{"url": srv.URL + "/page"}, g)
 	wantText(t, r, false, "(HTTP 200, text/html", "# Doc", "## Intro", "See [this](/x).")
@@ -256,19 +262,19 @@ func TestSDKHostFunctions(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{"127.0.0.1:" + port}, Private: true}}
+	g := runtime.NewGrant(&hosthttp.Grant{Allow: []string{"127.0.0.1:" + port}, Private: true})
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "http", "url": srv.URL + "/p", "value": "hi"}, g), false,
 		"status 200 url "+srv.URL+"/p type text/x-test body POST 1 hi")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "http", "url": srv.URL}, nil), false, "error denied: http_request: denied: ")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "http", "url": "nope"}, g), false, "error invalid: http_request: invalid: ")
 
-	kvg := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
+	kvg := runtime.NewGrant(&kv.Grant{Quota: 1 << 20})
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "kv", "key": "k1", "value": "v1"}, kvg), false,
 		"set: ok; get v1: ok; keys k1: ok; delete: ok; get again: not_found; list long prefix: too_large")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "kv", "key": "k1", "value": "v1"}, nil), false,
 		"set: denied; get : denied; keys : denied; delete: denied")
 
-	sg := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
+	sg := runtime.NewGrant(&secret.Grant{Values: map[string]string{"TOKEN": "s3cr3t-value"}})
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "secret", "name": "TOKEN"}, sg), false, "secret has 12 bytes")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "secret", "name": "OTHER"}, sg), false, "error denied: secret_get: denied")
 	wantText(t, call(t, hostcheckWasm, "check", map[string]any{"op": "secret", "name": ""}, sg), false, "error invalid")
@@ -295,7 +301,7 @@ var answers = guesttest.ByMethod(map[string]string{
 })
 
 // askGrant grants every question a guest may ask.
-var askGrant = &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
+var askGrant = runtime.NewGrant(&client.Grant{Sampling: true, Elicitation: true, Roots: true})
 
 // callClient runs hostcheck's check with op and value, with client as the
 // call's client and info as what the guest is told of it.

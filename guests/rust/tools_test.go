@@ -13,6 +13,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	hosthttp "github.com/wasmgate/wasmgate/host/http"
+	"github.com/wasmgate/wasmgate/host/kv"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -50,7 +53,7 @@ func TestWordFreq(t *testing.T) {
 
 func TestCounter(t *testing.T) {
 	m := guesttest.LoadNew(t, "counter/counter.wasm")
-	g := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}}
+	g := runtime.NewGrant(&kv.Grant{Quota: 1 << 20})
 	steps := []struct{ tool, args, want string }{
 		{"counter_get", `{"name":"visits"}`, "visits = 0"},
 		{"counter_increment", `{"name":"visits"}`, "visits = 1"},
@@ -139,7 +142,7 @@ func TestSDKLogAndProgress(t *testing.T) {
 
 func TestSDKKV(t *testing.T) {
 	m := loadSDKTest(t)
-	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 20}})
+	res := guesttest.Call(t, m, "kv", `{"key":"k\u00e9","value":"v1"}`, runtime.NewGrant(&kv.Grant{Quota: 1 << 20}))
 	g := guesttest.Decode[map[string]map[string]any](t, res.Structured)
 	for op, want := range map[string]string{
 		"set": "ok ", "get": "ok v1", "list": `ok ["ké"] false`, "list_all": `ok ["ké"]`,
@@ -167,7 +170,7 @@ func TestSDKKV(t *testing.T) {
 
 func TestSDKSecret(t *testing.T) {
 	m := loadSDKTest(t)
-	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "s3cr3t-value"}}
+	g := runtime.NewGrant(&secret.Grant{Values: map[string]string{"TOKEN": "s3cr3t-value"}})
 	if res := guesttest.Call(t, m, "secret", `{"name":"TOKEN"}`, g); res.IsError || res.Text != "secret TOKEN has 12 bytes" {
 		t.Errorf("granted secret = %+v", res)
 	}
@@ -190,7 +193,7 @@ func TestSDKHTTP(t *testing.T) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	m := loadSDKTest(t)
-	g := &runtime.Grant{Network: &runtime.NetworkGrant{Allow: []string{host}, Private: true}}
+	g := runtime.NewGrant(&hosthttp.Grant{Allow: []string{host}, Private: true})
 	res := guesttest.Call(t, m, "http", `{"url":"`+srv.URL+`/p"}`, g)
 	if res.IsError || res.Text != "HTTP 418" || res.Structured["body"] != "hello \"/p\" ✓" ||
 		res.Structured["type"] != "text/plain; charset=utf-8" || res.Structured["post"] != `POST "\xff\x00A" yes` {

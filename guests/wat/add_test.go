@@ -96,7 +96,7 @@ func TestAdd(t *testing.T) {
 	}
 
 	// With a grant the total runs across calls.
-	g := &runtime.Grant{KV: &runtime.KVGrant{Quota: 1 << 10}}
+	g := runtime.NewGrant(&kv.Grant{Quota: 1 << 10})
 	for _, want := range []string{`{"sum":5,"total":5}`, `{"sum":5,"total":10}`} {
 		_, sc, isErr, l := call(`{"a":2,"b":3}`, g)
 		if isErr || sc != want || len(l.msg) != 0 {
@@ -109,7 +109,7 @@ func TestAdd(t *testing.T) {
 	}
 	// Over quota, kv_set fails (the new total is longer than the stored
 	// one): the sum is still answered, the total left out.
-	_, sc, _, l := call(`{"a":1000000,"b":0}`, &runtime.Grant{KV: &runtime.KVGrant{Quota: 0}})
+	_, sc, _, l := call(`{"a":1000000,"b":0}`, runtime.NewGrant(&kv.Grant{Quota: 0}))
 	if sc != `{"sum":1000000}` || len(l.msg) != 2 || !strings.Contains(l.msg[1], "quota") {
 		t.Errorf("over quota: %s, logs %q", sc, l.msg)
 	}

@@ -3,8 +3,8 @@
 // (elicitation/create) and ask (several at once, roots/list included), as
 // abi/ABI.md describes them.
 //
-// Each kind of question needs its grant (runtime.Grant.Sampling,
-// Elicitation, Roots); without it the function returns denied and the
+// Each kind of question needs its grant (Grant.Sampling, Elicitation,
+// Roots); without it the function returns denied and the
 // attempt is recorded. The call's runtime.Client carries the question to
 // the client, by a request on protocol revisions up to 2025-11-25 and by an
 // input-required result on 2026-07-28.
@@ -141,20 +141,19 @@ func ask(ctx context.Context, h *runtime.HostCall, ptr, n uint32) int32 {
 // granted checks that the call may ask method, returning the status to
 // give the guest when it may not.
 func granted(h *runtime.HostCall, fn, method string) (int32, bool) {
-	g := h.Grant()
-	var ok bool
+	g, _ := runtime.Granted[*Grant](h, Name)
 	var perm string
 	switch method {
 	case MethodSample:
-		ok, perm = g.Sampling, "sampling"
+		perm = Sampling
 	case MethodElicit:
-		ok, perm = g.Elicitation, "elicitation"
+		perm = Elicitation
 	case MethodRoots:
-		ok, perm = g.Roots, "roots"
+		perm = Roots
 	default:
 		return h.Fail(abi.ErrInvalid, fmt.Sprintf("%s: %q is not a question for the client: use %s, %s or %s", fn, method, MethodSample, MethodElicit, MethodRoots)), false
 	}
-	if ok {
+	if g.allows(perm) {
 		return 0, true
 	}
 	m := h.Module()

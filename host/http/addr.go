@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// A range of addresses a call reaches only with NetworkGrant.Private, and
+// A range of addresses a call reaches only with Grant.Private, and
 // the name the guest is told.
 type addrRange struct {
 	prefix netip.Prefix
@@ -68,7 +68,7 @@ var (
 	sixTo4 = netip.MustParsePrefix("2002::/16")
 )
 
-// privateKind says why a may not be dialed without NetworkGrant.Private,
+// privateKind says why a may not be dialed without Grant.Private,
 // or returns "" when a is a public address. IPv4-mapped, NAT64 and 6to4
 // forms are judged by the IPv4 address they carry.
 func privateKind(a netip.Addr) string {
@@ -139,7 +139,7 @@ type Resolver interface {
 type dialer struct {
 	resolver Resolver
 	dial     func(ctx context.Context, network, address string) (net.Conn, error)
-	private  bool // NetworkGrant.Private: every address is allowed
+	private  bool // Grant.Private: every address is allowed
 }
 
 func newDialer(opts *Options, private bool) *dialer {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/abi"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
+	hostenv "github.com/wasmgate/wasmgate/host/env"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -154,7 +155,7 @@ func (e *env) dialed() []string {
 // grant allows the patterns, private addresses included: the test
 // servers are on loopback.
 func grant(private bool, allow ...string) *runtime.Grant {
-	return &runtime.Grant{Network: &runtime.NetworkGrant{Allow: allow, Private: private}}
+	return runtime.NewGrant(&Grant{Allow: allow, Private: private})
 }
 
 func text(res *mcp.CallToolResult) string {
@@ -379,7 +380,7 @@ func TestDeniedWithoutGrant(t *testing.T) {
 	e := newEnv(t, nil)
 	s, hits := counter(t)
 	host := "api.test:" + port(s)
-	for _, g := range []*runtime.Grant{nil, {}, {Env: map[string]string{"A": "b"}}} {
+	for _, g := range []*runtime.Grant{nil, runtime.NewGrant(), runtime.NewGrant(&hostenv.Grant{Vars: map[string]string{"A": "b"}})} {
 		got, out := e.fetch(t, g, req("", "http://"+host+"/"))
 		want := "network access to " + host + " is not granted to module fetch: "
 		wantError(t, got, abi.ErrDenied, want, "allow "+host+" in the policy", "network.allow")

@@ -9,7 +9,7 @@
 //
 // Every request, and every redirect it is sent, passes these checks:
 //
-//   - the call has a network grant (runtime.Grant.Network); without one
+//   - the call has a network grant (Grant); without one
 //     the request is denied and the attempt recorded for the audit log;
 //   - the URL is absolute http or https, without user information, and
 //     its host is an ASCII host name or an IP address written the usual
@@ -180,8 +180,8 @@ func (c *Client) request(ctx context.Context, h *runtime.HostCall, ptr, n uint32
 		return h.Fail(abi.ErrTooLarge, fmt.Sprintf("%s: the request is %d bytes, over the limit of %s (bodies may be up to %s)", FuncRequest, n, abi.Size(limit), c.opts.MaxRequestBody))
 	}
 	out, err := decodeRequest(h.Read(FuncRequest, ptr, n), int64(c.opts.MaxRequestBody))
-	g := h.Grant().Network
-	if g == nil {
+	g, ok := runtime.Granted[*Grant](h, Name)
+	if !ok {
 		if out == nil {
 			m := h.Module()
 			return h.Deny(fmt.Sprintf("network access is not granted to module %s: the operator can allow hosts in the policy's modules.%s.network.allow, and the module must list them in its manifest's permissions.network", m, m))
@@ -219,7 +219,7 @@ func notGranted(module string, t target, allow []string) string {
 
 var errRequestTimeout = errors.New("request timed out")
 
-func (c *Client) do(ctx context.Context, h *runtime.HostCall, g *runtime.NetworkGrant, out *outbound) int32 {
+func (c *Client) do(ctx context.Context, h *runtime.HostCall, g *Grant, out *outbound) int32 {
 	rctx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errRequestTimeout)
 	defer cancel()
 

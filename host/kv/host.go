@@ -32,7 +32,7 @@ var i32 = engine.I32
 
 // HostFuncs returns kv_get, kv_set, kv_delete and kv_list backed by s, for
 // runtime.Config.WithHostFunctions. Each call may use them only when its
-// grant has a KV entry; a module reaches only its own namespace.
+// grant includes kv (a Grant); a module reaches only its own namespace.
 func (s *Store) HostFuncs() []runtime.HostFunc {
 	two := []engine.ValueType{i32, i32}
 	four := []engine.ValueType{i32, i32, i32, i32}
@@ -97,7 +97,7 @@ func (s *Store) set(ctx context.Context, h *runtime.HostCall, kptr, klen, vptr, 
 	}
 	key := h.Read(FuncSet, kptr, klen)
 	value := h.Read(FuncSet, vptr, vlen)
-	if err := s.Set(ctx, h.Module(), key, value, h.Grant().KV.Quota); err != nil {
+	if err := s.Set(ctx, h.Module(), key, value, grantOf(h).Quota); err != nil {
 		return s.fail(h, FuncSet, err)
 	}
 	return 0
@@ -152,11 +152,17 @@ func encodeList(keys []string, more bool) []byte {
 // granted reports whether the call may use the store; when not, it records
 // the denied attempt and returns the status for the guest.
 func granted(h *runtime.HostCall) (int32, bool) {
-	if h.Grant().KV != nil {
+	if _, ok := runtime.Granted[*Grant](h, Name); ok {
 		return 0, true
 	}
 	m := h.Module()
 	return h.Deny(fmt.Sprintf("key-value storage is not granted to module %s: the operator can grant it with kv in the policy (for example modules.%s.kv: {quota: 16MiB}), and the module must ask for it with \"kv\": true in its manifest's permissions", m, m)), false
+}
+
+// grantOf is the call's grant, which granted checked.
+func grantOf(h *runtime.HostCall) *Grant {
+	g, _ := runtime.Granted[*Grant](h, Name)
+	return g
 }
 
 // fail turns an error of the store into a status and message for the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/abi"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
+	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -56,7 +57,7 @@ func loadAs(t testing.TB, r *runtime.Runtime, name string) *runtime.Module {
 }
 
 func grant(quota abi.Size) *runtime.Grant {
-	return &runtime.Grant{KV: &runtime.KVGrant{Quota: quota}}
+	return runtime.NewGrant(&Grant{Quota: quota})
 }
 
 func text(res *mcp.CallToolResult) string {
@@ -132,7 +133,7 @@ func TestGuestRoundTrip(t *testing.T) {
 func TestGuestDenied(t *testing.T) {
 	s := openTest(t)
 	m := loadAs(t, newRuntime(t, s), "kv")
-	for _, g := range []*runtime.Grant{nil, {}, {Secrets: map[string]string{"A": "b"}}} {
+	for _, g := range []*runtime.Grant{nil, runtime.NewGrant(), runtime.NewGrant(&secret.Grant{Values: map[string]string{"A": "b"}})} {
 		for _, a := range []string{args("get", "k", ""), args("set", "k", "v"), args("delete", "k", ""), `{"op":"list"}`, `{"op":"fill","key":"k","count":3}`} {
 			out := callOutcome(t, m, g, a)
 			if out.Err != nil {

@@ -5,7 +5,7 @@
 // A module reaches only its own namespace, named by the module's manifest
 // name: the guest chooses keys, never the namespace. A call may use the
 // store only when its grant has a KV entry, and its module may then hold at
-// most Grant.KV.Quota bytes. Every write the guest sees acknowledged is
+// most Grant.Quota bytes. Every write the guest sees acknowledged is
 // committed and synced to disk before the host function returns.
 //
 //	store, err := kv.Open(stateDir, nil)

@@ -1,7 +1,7 @@
 // Package secret provides the secret_get host function of abi/ABI.md and
 // resolves the secret references of the operator's policy.
 //
-// A call sees only the secrets its grant names (runtime.Grant.Secrets),
+// A call sees only the secrets its grant names (Grant),
 // and the runtime redacts their values from the call's result, log and
 // stderr.
 package secret
@@ -46,7 +46,11 @@ func get(h *runtime.HostCall, ptr, n uint32) int32 {
 		return h.Fail(abi.ErrTooLarge, fmt.Sprintf("%s: the secret name is %d bytes, over the limit of %d", FuncGet, n, MaxNameLen))
 	}
 	name := string(h.Read(FuncGet, ptr, n))
-	v, ok := h.Grant().Secrets[name]
+	g, _ := runtime.Granted[*Grant](h, Name)
+	v, ok := "", false
+	if g != nil {
+		v, ok = g.Values[name]
+	}
 	if !ok {
 		m := h.Module()
 		return h.Deny(fmt.Sprintf("secret %q is not granted to module %s: the operator can give it in the policy (for example modules.%s.secrets: {%s: env:VARIABLE}), and the module must list it in its manifest's permissions.secrets", name, m, m, name))

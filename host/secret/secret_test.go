@@ -150,7 +150,7 @@ func leaks(out *runtime.Outcome, ev *events, value string) []string {
 func TestGuestLeaksAreRedacted(t *testing.T) {
 	m := load(t)
 	for _, value := range []string{"s3cr3t-t0ken-value", `p@ss"wo\rd<&>`, "ünïcödé-sécret"} {
-		g := &runtime.Grant{Secrets: map[string]string{"TOKEN": value, "OTHER": "other-secret-value"}}
+		g := runtime.NewGrant(&Grant{Values: map[string]string{"TOKEN": value, "OTHER": "other-secret-value"}})
 		t.Run(value, func(t *testing.T) {
 			out, ev := call(t, m, g, map[string]any{"name": "TOKEN", "mode": "print"})
 			if out.Err != nil {
@@ -203,7 +203,7 @@ func TestGuestLeaksAreRedacted(t *testing.T) {
 
 func TestGuestSecretErrors(t *testing.T) {
 	m := load(t)
-	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "the-token-value"}}
+	g := runtime.NewGrant(&Grant{Values: map[string]string{"TOKEN": "the-token-value"}})
 	for _, tt := range []struct {
 		name   string
 		grant  *runtime.Grant
@@ -212,7 +212,7 @@ func TestGuestSecretErrors(t *testing.T) {
 	}{
 		{"OTHER", g, `error -2: secret "OTHER" is not granted to module secret: the operator can give it in the policy (for example modules.secret.secrets: {OTHER: env:VARIABLE}), and the module must list it in its manifest's permissions.secrets`, true},
 		{"TOKEN", nil, `error -2: secret "TOKEN" is not granted to module secret: `, true},
-		{"TOKEN", &runtime.Grant{}, `error -2: secret "TOKEN" is not granted to module secret: `, true},
+		{"TOKEN", runtime.NewGrant(), `error -2: secret "TOKEN" is not granted to module secret: `, true},
 		{"token", g, `error -2: secret "token" is not granted`, true},
 		{"TOKEN\x00", g, `error -2: secret "TOKEN\x00" is not granted`, true},
 		{"", g, "error -1: secret_get: the secret name is empty", false},
@@ -235,7 +235,7 @@ func TestGuestSecretErrors(t *testing.T) {
 	}
 	// A value shorter than four bytes is given but not redacted (it would
 	// redact ordinary text); the guest still gets exactly the value.
-	out, _ := call(t, m, &runtime.Grant{Secrets: map[string]string{"TOKEN": "abc"}}, map[string]any{"name": "TOKEN", "mode": "print"})
+	out, _ := call(t, m, runtime.NewGrant(&Grant{Values: map[string]string{"TOKEN": "abc"}}), map[string]any{"name": "TOKEN", "mode": "print"})
 	if got := text(out.Result); got != "the secret is abc" {
 		t.Errorf("a short secret: %q", got)
 	}
@@ -245,7 +245,7 @@ func TestGuestSecretErrors(t *testing.T) {
 // record of denied attempts stays bounded.
 func TestGuestProbeIsBounded(t *testing.T) {
 	m := load(t)
-	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "the-token-value"}}
+	g := runtime.NewGrant(&Grant{Values: map[string]string{"TOKEN": "the-token-value"}})
 	out, _ := call(t, m, g, map[string]any{"mode": "probe", "count": 5000})
 	if out.Err != nil || text(out.Result) != "denied 5000" {
 		t.Fatalf("probe: %v %q", out.Err, text(out.Result))
@@ -260,7 +260,7 @@ func TestGuestProbeIsBounded(t *testing.T) {
 
 func TestGuestMisuse(t *testing.T) {
 	m := load(t)
-	g := &runtime.Grant{Secrets: map[string]string{"TOKEN": "the-token-value"}}
+	g := runtime.NewGrant(&Grant{Values: map[string]string{"TOKEN": "the-token-value"}})
 	out, _ := call(t, m, g, map[string]any{"mode": "badptr"})
 	if out.Err == nil || out.Err.Kind != runtime.KindHostMisuse || !strings.Contains(out.Err.Message, "secret_get: bytes [4294967040, 4294967056) are outside guest memory") {
 		t.Errorf("badptr: %v", out.Err)

@@ -81,7 +81,7 @@ func CheckSDKClientInfo(t *testing.T, m *runtime.Module) {
 // CheckSDKAsk checks sample, sample_text, elicit and ask: what reaches the
 // client, what comes back, and each way they fail.
 func CheckSDKAsk(t *testing.T, m *runtime.Module) {
-	all := &runtime.Grant{Sampling: true, Elicitation: true, Roots: true}
+	all := runtime.NewGrant(&client.Grant{Sampling: true, Elicitation: true, Roots: true})
 	run := func(g *runtime.Grant, c runtime.Client) map[string]map[string]any {
 		t.Helper()
 		res := callOK(t, m, runtime.Call{Tool: "ask", Grant: g, Client: c, ClientInfo: SDKClientInfo()})

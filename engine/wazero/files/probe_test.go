@@ -14,8 +14,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/wasmgate/wasmgate/engine"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/engine/wazero/files"
+	"github.com/wasmgate/wasmgate/host/env"
+	hostfiles "github.com/wasmgate/wasmgate/host/files"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -117,7 +120,7 @@ func readsInside(t *testing.T, grant *runtime.Grant, guestPath string) {
 }
 
 func mount(l files.Layout, guest string, writable bool) *runtime.Grant {
-	return &runtime.Grant{Mounts: []runtime.Mount{{HostPath: l.Mnt, GuestPath: guest, Writable: writable}}}
+	return runtime.NewGrant(&hostfiles.Grant{Mounts: []engine.Mount{{HostPath: l.Mnt, GuestPath: guest, Writable: writable}}})
 }
 
 // Reads that try to leave the mount, on read-only and writable mounts and
@@ -353,7 +356,7 @@ func TestProbeWritableCannotEscape(t *testing.T) {
 // sees exactly the granted variables, never the host's.
 func TestProbeEnvironment(t *testing.T) {
 	t.Setenv("PROBE_HOST_SECRET", files.SecretText)
-	for _, g := range []*runtime.Grant{nil, {}} {
+	for _, g := range []*runtime.Grant{nil, runtime.NewGrant()} {
 		r := probe(t, g, map[string]any{"op": "environ"})
 		if !r.OK || len(r.Environ) != 0 {
 			t.Errorf("environ with no grant: %s", r.raw)
@@ -364,7 +367,7 @@ func TestProbeEnvironment(t *testing.T) {
 			}
 		}
 	}
-	g := &runtime.Grant{Env: map[string]string{"PROBE_VISIBLE": "yes", "LANG": "C.UTF-8"}}
+	g := runtime.NewGrant(&env.Grant{Vars: map[string]string{"PROBE_VISIBLE": "yes", "LANG": "C.UTF-8"}})
 	r := probe(t, g, map[string]any{"op": "environ"})
 	if want := []string{"LANG=C.UTF-8", "PROBE_VISIBLE=yes"}; !r.OK || !slices.Equal(r.Environ, want) {
 		t.Errorf("environ = %s; want exactly %v", r.raw, want)
@@ -409,7 +412,7 @@ func TestProbeNoMounts(t *testing.T) {
 func TestProbeBadMount(t *testing.T) {
 	l := files.NewLayout(t)
 	m := probeModule(t)
-	g := &runtime.Grant{Mounts: []runtime.Mount{{HostPath: filepath.Join(l.Base, "missing"), GuestPath: "/data"}}}
+	g := runtime.NewGrant(&hostfiles.Grant{Mounts: []engine.Mount{{HostPath: filepath.Join(l.Base, "missing"), GuestPath: "/data"}}})
 	out, err := m.Call(context.Background(), runtime.Call{Tool: "probe", Arguments: json.RawMessage(`{"op":"cwd"}`), Grant: g})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/host/client"
 	"github.com/wasmgate/wasmgate/internal/guesttest"
 	"github.com/wasmgate/wasmgate/runtime"
 )
@@ -62,7 +63,7 @@ func call(t *testing.T, m *runtime.Module, tool string, args string, c runtime.C
 	t.Helper()
 	return guesttest.CallWith(t, m, runtime.Call{
 		Tool: tool, Arguments: json.RawMessage(args), Client: c, ClientInfo: info,
-		Grant: &runtime.Grant{Sampling: true, Elicitation: true, Roots: true},
+		Grant: runtime.NewGrant(&client.Grant{Sampling: true, Elicitation: true, Roots: true}),
 	})
 }
 
