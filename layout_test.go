@@ -52,7 +52,7 @@ func TestLayout(t *testing.T) {
 			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, "github.com/tetratelabs/wazero") },
 				"only the wazero engine may import wazero")
 		}
-		if strings.HasPrefix(pkg, "host/") || pkg == "runtime" || pkg == "server" || pkg == "policy" {
+		if strings.HasPrefix(pkg, "host/") || strings.HasPrefix(pkg, "capability") || pkg == "runtime" || pkg == "server" || pkg == "policy" {
 			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, modulePath+"/engine/") },
 				"it must not depend on an engine implementation")
 		}
@@ -61,6 +61,14 @@ func TestLayout(t *testing.T) {
 		return slices.Contains([]string{"server", "policy", "audit", "cmd/wasmgate"}, strings.TrimPrefix(imp, modulePath+"/")) ||
 			strings.HasPrefix(imp, modulePath+"/host/")
 	}, "the runtime knows no front end, policy or capability")
+	for _, pkg := range []string{"policy", "server"} {
+		check(pkg, func(imp string) bool { return strings.HasPrefix(imp, modulePath+"/host/") },
+			"it must know capabilities only through package capability")
+	}
+	check("capability", func(imp string) bool {
+		return slices.Contains([]string{"server", "policy", "audit", "cmd/wasmgate"}, strings.TrimPrefix(imp, modulePath+"/")) ||
+			strings.HasPrefix(imp, modulePath+"/host/")
+	}, "the capability seam imports no capability, front end or policy")
 	if len(imports["runtime"]) == 0 || len(imports["engine/wazero"]) == 0 {
 		t.Fatalf("packages not found: %v", imports)
 	}

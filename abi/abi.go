@@ -57,6 +57,14 @@ const (
 	FuncResourceUpdated = "resource_updated"
 )
 
+// The MCP methods a guest's ask may put to the client (each question's
+// "method"); sample and elicit are the first two, one question each.
+const (
+	MethodSample = "sampling/createMessage"
+	MethodElicit = "elicitation/create"
+	MethodRoots  = "roots/list"
+)
+
 // Status codes returned (negated) by request-style host functions. A
 // non-negative status is success: the length of the held response.
 const (

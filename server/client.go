@@ -21,7 +21,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wasmgate/wasmgate/abi"
-	"github.com/wasmgate/wasmgate/host/client"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -118,9 +117,9 @@ var questionKinds = map[string]struct {
 	capability string
 	params     func() mcp.InputRequest
 }{
-	client.MethodSample: {"sampling", func() mcp.InputRequest { return &mcp.CreateMessageParams{} }},
-	client.MethodElicit: {"elicitation", func() mcp.InputRequest { return &mcp.ElicitParams{} }},
-	client.MethodRoots:  {"roots", func() mcp.InputRequest { return &mcp.ListRootsParams{} }},
+	abi.MethodSample: {"sampling", func() mcp.InputRequest { return &mcp.CreateMessageParams{} }},
+	abi.MethodElicit: {"elicitation", func() mcp.InputRequest { return &mcp.ElicitParams{} }},
+	abi.MethodRoots:  {"roots", func() mcp.InputRequest { return &mcp.ListRootsParams{} }},
 }
 
 // has reports whether the client declared the capability a question
@@ -231,19 +230,19 @@ func (a *asker) send(ctx context.Context, q runtime.Question) (json.RawMessage, 
 	var res any
 	var err error
 	switch q.Method {
-	case client.MethodSample:
+	case abi.MethodSample:
 		var p mcp.CreateMessageParams
 		if err := json.Unmarshal(q.Params, &p); err != nil {
 			return nil, err
 		}
 		res, err = a.session.CreateMessage(ctx, &p)
-	case client.MethodElicit:
+	case abi.MethodElicit:
 		var p mcp.ElicitParams
 		if err := json.Unmarshal(q.Params, &p); err != nil {
 			return nil, err
 		}
 		res, err = a.session.Elicit(ctx, &p)
-	case client.MethodRoots:
+	case abi.MethodRoots:
 		var p mcp.ListRootsParams
 		if err := json.Unmarshal(q.Params, &p); err != nil {
 			return nil, err

@@ -35,9 +35,9 @@ const (
 
 // MCP methods a guest may ask its client.
 const (
-	MethodSample = "sampling/createMessage"
-	MethodElicit = "elicitation/create"
-	MethodRoots  = "roots/list"
+	MethodSample = abi.MethodSample
+	MethodElicit = abi.MethodElicit
+	MethodRoots  = abi.MethodRoots
 )
 
 // Bounds on one request.
