@@ -176,6 +176,25 @@ func Parse(b []byte, baseDir string) (*Policy, error) {
 // cleanYAMLError makes yaml.v3's messages read as one line.
 func cleanYAMLError(err error) error { return capability.CleanYAMLError(err) }
 
+// EntryFrom reads a module entry given as values rather than in a file
+// (from a program's own options, say): the keys and checks of an entry
+// under modules, with where naming it in errors. Relative host paths are
+// not resolved: give absolute ones.
+func EntryFrom(where string, entry map[string]any) (*Module, error) {
+	b, err := yaml.Marshal(entry)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	m := &Module{}
+	if err := yaml.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if problems := m.validate(where, "", true); len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return m, nil
+}
+
 func (m *Module) validate(path, baseDir string, top bool) []string {
 	var problems []string
 	add := func(field, format string, a ...any) {

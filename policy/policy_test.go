@@ -255,10 +255,13 @@ func TestNothingIsGrantedByDefault(t *testing.T) {
 	}
 }
 
-func TestFlags(t *testing.T) {
+func TestEntryFrom(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("WASMGATE_TEST_LANG", "de_DE")
-	m, err := FromFlags([]string{"api.example.com"}, true, []string{dir + ":/data:rw"}, []string{"WASMGATE_TEST_LANG", "X=1"})
+	m, err := EntryFrom("flags", map[string]any{
+		"network": map[string]any{"allow": []string{"api.example.com"}, "private": true},
+		"files":   []map[string]string{{"host": dir, "guest": "/data", "mode": "rw"}},
+		"env":     map[string]string{"WASMGATE_TEST_LANG": "de_DE", "X": "1"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,24 +272,19 @@ func TestFlags(t *testing.T) {
 	}
 	got := g.Tools["t"]
 	if n := netOf(got); n == nil || !n.Private || n.Allow[0] != "api.example.com" || !mountsOf(got)[0].Writable || envOf(got)["WASMGATE_TEST_LANG"] != "de_DE" || envOf(got)["X"] != "1" {
-		t.Errorf("grant from flags: %v", got.Names())
+		t.Errorf("grant from an entry: %v", got.Names())
 	}
 	for _, bad := range []struct {
-		net, mount, env []string
-		want            string
+		entry map[string]any
+		want  string
 	}{
-		{net: []string{"http://x"}, want: "--allow-net"},
-		{mount: []string{"/nonexistent-dir:/d"}, want: "no such file"},
-		{mount: []string{dir}, want: "HOSTDIR:GUESTDIR"},
-		{mount: []string{dir + ":d"}, want: "absolute"},
-		{env: []string{"WASMGATE_SURELY_UNSET"}, want: "not set"},
+		{map[string]any{"network": map[string]any{"allow": []string{"http://x"}}}, "flags.network"},
+		{map[string]any{"files": []map[string]string{{"host": dir, "guest": "d"}}}, "flags.files"},
+		{map[string]any{"netwrk": true}, "netwrk"},
 	} {
-		if _, err := FromFlags(bad.net, false, bad.mount, bad.env); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("FromFlags(%v %v %v) = %v, want %q", bad.net, bad.mount, bad.env, err, bad.want)
+		if _, err := EntryFrom("flags", bad.entry); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("EntryFrom(%v) = %v, want %q", bad.entry, err, bad.want)
 		}
-	}
-	if m, err := FromFlags(nil, false, nil, nil); m != nil || err != nil {
-		t.Errorf("no flags: %+v %v", m, err)
 	}
 }
 
@@ -323,7 +321,7 @@ modules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	flags, err := FromFlags([]string{"docs.internal"}, false, nil, nil)
+	flags, err := EntryFrom("flags", map[string]any{"network": map[string]any{"allow": []string{"docs.internal"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,8 +372,8 @@ modules:
 	if _, err := Parse([]byte("modules:\n  fetch:\n    network: {allow: ['*']}\n"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "name the hosts") {
 		t.Errorf("a policy allowing \"*\": %v", err)
 	}
-	if _, err := FromFlags([]string{"*"}, false, nil, nil); err == nil || !strings.Contains(err.Error(), "name the hosts") {
-		t.Errorf("--allow-net '*': %v", err)
+	if _, err := EntryFrom("flags", map[string]any{"network": map[string]any{"allow": []string{"*"}}}); err == nil || !strings.Contains(err.Error(), "name the hosts") {
+		t.Errorf("an entry allowing \"*\": %v", err)
 	}
 }
 

@@ -48,7 +48,7 @@ func (g *grantFlags) load() (*policy.Policy, *policy.Options, error) {
 			return nil, nil, err
 		}
 	}
-	flags, err := policy.FromFlags(g.allowNet, g.allowPrivate, g.mounts, g.env)
+	flags, err := flagGrants(g.allowNet, g.allowPrivate, g.mounts, g.env)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,22 +1,20 @@
-package policy
+package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/wasmgate/wasmgate/abi"
+	"github.com/wasmgate/wasmgate/policy"
 )
 
-// FromFlags builds the grants given on the command line:
+// flagGrants builds the grants given on the command line:
 // --allow-net HOST[:PORT] (repeatable), --allow-private-net,
 // --mount HOSTDIR:GUESTDIR[:rw] and --env NAME[=VALUE] (a bare NAME passes
 // wasmgate's own value through). It returns nil when no flag grants anything.
-func FromFlags(allowNet []string, allowPrivate bool, mounts, env []string) (*Module, error) {
+func flagGrants(allowNet []string, allowPrivate bool, mounts, env []string) (*policy.Module, error) {
 	if len(allowNet) == 0 && !allowPrivate && len(mounts) == 0 && len(env) == 0 {
 		return nil, nil
 	}
@@ -79,16 +77,5 @@ func FromFlags(allowNet []string, allowPrivate bool, mounts, env []string) (*Mod
 	if len(vars) > 0 {
 		entry["env"] = vars
 	}
-	b, err := yaml.Marshal(entry)
-	if err != nil {
-		return nil, err
-	}
-	m := &Module{}
-	if err := yaml.Unmarshal(b, m); err != nil {
-		return nil, err
-	}
-	if problems := m.validate("flags", "", true); len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "; "))
-	}
-	return m, nil
+	return policy.EntryFrom("flags", entry)
 }
