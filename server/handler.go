@@ -47,7 +47,7 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		return errorResult(msg), nil
 	}
 	pr := peerOf(req)
-	ask, err := t.reg.newAsker(req.Session, pr, bindRequest("tools/call", t.name, args), reqState, responses)
+	ask, err := t.reg.newAsker(req.Session, pr, bindFor(pr, "tools/call", t.name, args), reqState, responses)
 	if err != nil {
 		return nil, err
 	}

@@ -188,7 +188,7 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer,
 			out, ir, err = nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s: internal error in wasmgate: %v (please report this bug)", sv.mod.Name(), p)}
 		}
 	}()
-	ask, err := sv.reg.newAsker(session, pr, bindRequest(method, name, bind), reqState, responses)
+	ask, err := sv.reg.newAsker(session, pr, bindFor(pr, method, name, bind), reqState, responses)
 	if err != nil {
 		return nil, nil, err
 	}
