@@ -1,6 +1,7 @@
 // Package abi is the contract between wasmgate and a guest tool module:
 // the manifest embedded in the module, the call envelope the guest reads on
-// stdin and the result it writes on stdout, and the names and calling
+// stdin and the result it writes on stdout (parsed and checked by
+// ParseToolResult and its siblings), and the names and calling
 // convention of the host functions it may import. ABI.md in this directory is
 // the specification; this package is its Go form.
 package abi

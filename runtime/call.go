@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/engine"
 )
@@ -38,16 +36,27 @@ type Call struct {
 	ClientInfo *abi.ClientInfo
 }
 
-// Outcome is what a call produced. Result is always set; when the call
-// failed, Err says how and Result is the matching isError result.
+// Outcome is what a call produced: the guest's reply, read as the result
+// of the method served, or, when the call failed, Err saying how. A
+// server turns it into its protocol's answer; package runtime does not
+// speak MCP.
 type Outcome struct {
-	Result *mcp.CallToolResult
-	Err    *CallError
+	// Reply is what the guest wrote on stdout, with the grant's secrets
+	// redacted, when it finished cleanly (its reply may still be invalid,
+	// or a tool error); nil otherwise.
+	Reply []byte
+	// Err is set when the call failed. Its Detail is the text to show for
+	// the failure; for KindToolError the reply itself says what failed.
+	Err *CallError
+	// Result is the reply to Call, parsed once by abi.ParseToolResult: set
+	// when the reply is a valid result, with IsError going with an Err of
+	// KindToolError.
+	Result *abi.ToolResult
 	// Resource, Prompt and Completion hold the result of a successful
 	// ReadResource, GetPrompt and Complete.
-	Resource   *mcp.ReadResourceResult
-	Prompt     *mcp.GetPromptResult
-	Completion *mcp.CompleteResult
+	Resource   *abi.ReadResult
+	Prompt     *abi.PromptResult
+	Completion *abi.CompleteResult
 	// GuestError is the error a guest reported for a method other than
 	// tools/call; Err is then of KindToolError.
 	GuestError *abi.GuestError
@@ -164,6 +173,10 @@ func (s *callState) progress(progress, total float64, msg string) {
 // Call runs one tool call in a fresh instance. Failures of the guest are
 // reported in the Outcome; the error is non-nil only when the call could not
 // be attempted (unknown tool, arguments that are not a JSON object).
+//
+// The arguments are not decoded here: the caller has checked them against
+// the tool's input schema (abi.InputSchema), and they go into the request
+// envelope as they are.
 func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
 	if _, ok := m.Tool(c.Tool); !ok {
 		return nil, fmt.Errorf("module %s has no tool %q: %w", m.Name(), c.Tool, ErrUnknownTool)
@@ -172,18 +185,23 @@ func (m *Module) Call(ctx context.Context, c Call) (*Outcome, error) {
 	if len(args) == 0 || string(args) == "null" {
 		args = []byte("{}")
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(args, &probe); err != nil {
-		return nil, fmt.Errorf("arguments for %s/%s must be a JSON object: %v", m.Name(), c.Tool, err)
+	// Encoding the envelope checks that the arguments are JSON; one that
+	// starts with a brace is an object.
+	if args[0] != '{' {
+		return nil, fmt.Errorf("arguments for %s/%s must be a JSON object", m.Name(), c.Tool)
 	}
-	return m.serve(ctx, c, target{abi.MethodToolsCall, c.Tool}, abi.CallRequest(c.Tool, args, c.Meta), func(out *Outcome, stdout []byte) *CallError {
-		res, cerr := parseResult(stdout)
-		if cerr != nil {
-			return cerr
+	return m.serve(ctx, c, target{abi.MethodToolsCall, c.Tool}, abi.CallRequest(c.Tool, args, c.Meta), func(out *Outcome, reply []byte) *CallError {
+		res, err := abi.ParseToolResult(reply)
+		if err != nil {
+			return &CallError{Kind: KindInvalidOutput, Message: err.Error()}
 		}
 		out.Result = res
 		if res.IsError {
-			out.Err = &CallError{Kind: KindToolError, Module: m.Name(), Tool: c.Tool, Message: "the tool reported an error: " + firstText(res)}
+			text := res.Text()
+			if text == "" {
+				text = "(no text)"
+			}
+			return &CallError{Kind: KindToolError, Message: "the tool reported an error: " + text}
 		}
 		return nil
 	})
@@ -212,12 +230,16 @@ func (m *Module) takeSlot(ctx context.Context, wait time.Duration) *CallError {
 // URI or prompt it is for.
 type target struct{ method, name string }
 
-// serve runs the guest on stdin under c's limits and grant, and hands a
-// clean stdout to parse. t names what is served, for messages.
+// serve runs the guest on stdin under c's limits and grant, and hands its
+// reply (a clean stdout, redacted) to parse, which reads it as the result
+// of t's method. t names what is served, for messages.
 func (m *Module) serve(ctx context.Context, c Call, t target, req abi.Request, parse func(*Outcome, []byte) *CallError) (*Outcome, error) {
 	req.Client = c.ClientInfo
 	stdin, err := json.Marshal(req)
 	if err != nil {
+		if t.method == abi.MethodToolsCall {
+			return nil, fmt.Errorf("arguments for %s/%s must be a JSON object: %v", m.Name(), t.name, err)
+		}
 		return nil, fmt.Errorf("encode %s: %w", t.method, err)
 	}
 	limits := m.Limits(c.Limits)
@@ -295,11 +317,6 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		st.mu.Unlock()
 		if st.redact != nil {
 			out.Stderr = []byte(st.redact.String(string(out.Stderr)))
-			if out.Err != nil {
-				// The host wrote this result (a failure's message), or the
-				// guest's error result was already redacted as JSON.
-				out.Result = redactResult(st.redact, out.Result)
-			}
 			// The guest chooses what it asks for and what it writes, so
 			// everything else in the outcome that can carry its bytes is
 			// redacted too: the audit log records these.
@@ -310,7 +327,10 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 				out.Hosts[i] = st.redact.String(out.Hosts[i])
 			}
 			if out.Err != nil {
+				// The reply was redacted before it was parsed; a
+				// failure's message and stack may quote the guest too.
 				out.Err.Message = st.redact.String(out.Err.Message)
+				out.Err.Stack = st.redact.String(out.Err.Stack)
 			}
 		}
 	}()
@@ -356,10 +376,11 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 		out.fail(m, t, cerr)
 		return
 	}
-	// Every method's result is redacted as decoded JSON, before it is
-	// parsed, so that no spelling of a secret gets through.
-	result := st.redact.JSON(stdout.buf)
-	if cerr := parse(out, result); cerr != nil {
+	// Every method's reply is redacted as decoded JSON, before it is
+	// parsed (once, by parse), so that no spelling of a secret gets
+	// through.
+	out.Reply = st.redact.JSON(stdout.buf)
+	if cerr := parse(out, out.Reply); cerr != nil {
 		out.fail(m, t, cerr)
 	}
 }
@@ -425,7 +446,7 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, err err
 	return &CallError{Kind: KindTrap, Message: "the tool crashed: " + first, Err: err}
 }
 
-// fail records a failure with its isError result.
+// fail records a failure.
 func (o *Outcome) fail(m *Module, t target, e *CallError) {
 	e.Module, e.Tool, e.Method = m.Name(), t.name, t.method
 	o.Err = e
@@ -433,20 +454,6 @@ func (o *Outcome) fail(m *Module, t target, e *CallError) {
 		// Engines name frames "module.func"; instances are anonymous.
 		e.Stack = strings.ReplaceAll(e.Stack, "\t.", "\t"+m.Name()+".")
 	}
-	text := e.Error()
-	if e.Stack != "" {
-		text += "\nwasm stack trace:\n" + e.Stack
-	}
-	o.Result = &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: text}}}
-}
-
-func firstText(res *mcp.CallToolResult) string {
-	for _, c := range res.Content {
-		if t, ok := c.(*mcp.TextContent); ok {
-			return t.Text
-		}
-	}
-	return "(no text)"
 }
 
 // lastLines returns up to n trailing non-empty lines of b, at most max bytes,

@@ -80,3 +80,12 @@ func (e *CallError) Error() string {
 }
 
 func (e *CallError) Unwrap() error { return e.Err }
+
+// Detail is Error followed by the wasm stack trace, when there is one: the
+// text a client is shown for the failure.
+func (e *CallError) Detail() string {
+	if e.Stack == "" {
+		return e.Error()
+	}
+	return e.Error() + "\nwasm stack trace:\n" + e.Stack
+}

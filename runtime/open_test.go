@@ -73,7 +73,7 @@ func TestCompileFailureMakesModuleUnavailable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Err == nil || out.Err.Kind != KindUnavailable || !out.Result.IsError || !strings.Contains(out.Err.Message, "could not be compiled") {
+		if out.Err == nil || out.Err.Kind != KindUnavailable || out.Result != nil || !strings.Contains(out.Err.Message, "could not be compiled") {
 			t.Fatalf("call of a module that failed to compile: %+v", out.Err)
 		}
 		if _, err := r.Load(context.Background(), path); err == nil {

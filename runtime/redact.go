@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"unicode/utf8"
 )
 
 // redactor replaces secret values with a marker wherever the guest could
@@ -38,35 +37,22 @@ func (r *redactor) String(s string) string {
 	return r.r.Replace(s)
 }
 
-// redactResult replaces secret values anywhere in a result, in their plain
-// and JSON-escaped forms.
-func redactResult(r *redactor, res *mcp.CallToolResult) *mcp.CallToolResult {
-	if res == nil {
-		return nil
-	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return res
-	}
-	clean := r.String(string(b))
-	if clean == string(b) {
-		return res
-	}
-	var out mcp.CallToolResult
-	if err := json.Unmarshal([]byte(clean), &out); err != nil {
-		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "the result was withheld: it contained a secret value that could not be redacted"}}}
-	}
-	return &out
-}
-
 // JSON redacts a JSON document as its reader will see it: every string,
 // object keys included, is decoded (so \u escapes and other spellings of a
 // secret are caught) before secrets are replaced. The document is
 // re-encoded only when something was replaced; bytes that are not one JSON
-// value are redacted as plain text (they fail to parse as a result anyway).
+// value are redacted as plain text (a plain reply is taken as text).
 func (r *redactor) JSON(b []byte) []byte {
 	if r == nil {
 		return b
+	}
+	// Without a backslash, every string of a valid UTF-8 document reads
+	// exactly as it is written: when no secret appears in the bytes, none
+	// appears in any string, and nothing needs decoding.
+	if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		if s := string(b); r.r.Replace(s) == s {
+			return b
+		}
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

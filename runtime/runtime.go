@@ -7,6 +7,11 @@
 // time and output bounded. Every way a guest can fail comes back as an
 // Outcome with a *CallError of a distinct ErrorKind, never as a crash.
 //
+// An Outcome carries the guest's reply as bytes, its secrets redacted, and
+// that reply parsed once by package abi, which owns the result formats.
+// The runtime speaks no protocol: package server turns an Outcome into
+// MCP's answer.
+//
 // The WebAssembly engine comes from package engine: Config.WithEngine, or
 // else the default registered engine. A program imports the engines it
 // offers, as wasmgate's command does:

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/engine"
 )
@@ -70,11 +69,14 @@ func load(t testing.TB, r *Runtime, path string) *Module {
 	return m
 }
 
-func text(res *mcp.CallToolResult) string {
+// text joins the text items of a tool result ("" for none).
+func text(res *abi.ToolResult) string {
 	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
+	if res != nil {
+		for _, c := range res.Content {
+			if c.Type == abi.ContentText {
+				b.WriteString(c.Text)
+			}
 		}
 	}
 	return b.String()
@@ -150,8 +152,11 @@ func TestFailureClasses(t *testing.T) {
 				if !strings.Contains(out.Err.Error(), tc.contains) {
 					t.Errorf("error %q does not say %q", out.Err, tc.contains)
 				}
-				if !out.Result.IsError || !strings.Contains(text(out.Result), out.Err.Message) {
-					t.Errorf("result is not the matching isError result: %+v", out.Result)
+				if out.Result != nil || !strings.Contains(out.Err.Detail(), out.Err.Message) {
+					t.Errorf("a failure has a result %+v, or its detail %q lacks its message", out.Result, out.Err.Detail())
+				}
+				if (out.Reply != nil) != (tc.kind == KindInvalidOutput) {
+					t.Errorf("reply %q: a guest that did not finish has none, one that did has one", out.Reply)
 				}
 				callOK(t, echo)
 			})
@@ -169,8 +174,8 @@ func TestTrapCarriesWasmStack(t *testing.T) {
 		if out.Err == nil || !strings.Contains(out.Err.Stack, "trap.boom") {
 			t.Fatalf("stack = %q, want a frame naming trap.boom", out.Err.Stack)
 		}
-		if !strings.Contains(text(out.Result), "wasm stack trace") {
-			t.Errorf("result text lacks the stack: %q", text(out.Result))
+		if !strings.Contains(out.Err.Detail(), "\nwasm stack trace:\n\t") {
+			t.Errorf("the failure's detail lacks the stack: %q", out.Err.Detail())
 		}
 	})
 }

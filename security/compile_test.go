@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
@@ -87,7 +85,7 @@ func TestHostileCompile(t *testing.T) {
 			if err != nil || out.Err != nil {
 				t.Fatalf("good call after the attack: %v %v", err, out.Err)
 			}
-			if text := out.Result.Content[0].(*mcp.TextContent).Text; !strings.HasPrefix(text, "ba7816bf") {
+			if text := out.Result.Text(); !strings.HasPrefix(text, "ba7816bf") {
 				t.Fatalf("good call after the attack: %q", clip(text))
 			}
 		})

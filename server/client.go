@@ -359,7 +359,8 @@ func hashQuestions(qs map[string]runtime.Question) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// bindRequest identifies a request for its request state.
+// bindRequest identifies a request for its request state. Only a client
+// that is asked by input-required results needs it (see bindFor).
 func bindRequest(method, target string, args any) string {
 	b, _ := json.Marshal(args)
 	var v any
@@ -367,6 +368,16 @@ func bindRequest(method, target string, args any) string {
 	b, _ = json.Marshal(v) // canonical: sorted keys
 	h := sha256.Sum256(fmt.Appendf(nil, "%q %q %s", method, target, b))
 	return hex.EncodeToString(h[:16])
+}
+
+// bindFor is bindRequest for a client that is asked by input-required
+// results, and "" for any other, whose requests carry no state: encoding
+// and decoding the arguments again is then not needed.
+func bindFor(p peer, method, target string, args any) string {
+	if !p.asksByResult() {
+		return ""
+	}
+	return bindRequest(method, target, args)
 }
 
 // sealer encrypts and authenticates request states with a key that lives

@@ -47,7 +47,7 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		return errorResult(msg), nil
 	}
 	pr := peerOf(req)
-	ask, err := t.reg.newAsker(req.Session, pr, bindRequest("tools/call", t.name, args), reqState, responses)
+	ask, err := t.reg.newAsker(req.Session, pr, bindFor(pr, "tools/call", t.name, args), reqState, responses)
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +107,11 @@ func (t *tool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.C
 		}
 		return &mcp.CallToolResult{InputRequests: ir.requests, RequestState: ir.state}, nil
 	}
+	res = CallToolResult(out)
 	if out.Err != nil {
-		return out.Result, nil
+		return res, nil
 	}
-	return t.checkResult(out.Result), nil
+	return t.checkResult(res), nil
 }
 
 // arguments validates the call's arguments against the input schema after
@@ -137,8 +138,9 @@ func (t *tool) checkResult(res *mcp.CallToolResult) *mcp.CallToolResult {
 		return res
 	}
 	if t.out != nil {
-		// The runtime decoded the guest's JSON into plain values (maps,
-		// slices, float64s, strings): the schema checks them as they are.
+		// abi decoded the guest's JSON into plain values (maps, slices,
+		// float64s, strings) when it parsed the reply: the schema checks
+		// them as they are.
 		v := res.StructuredContent
 		if err := t.out.Validate(&v); err != nil {
 			return errorResult(fmt.Sprintf("tool %s/%s returned structuredContent that does not match its outputSchema: %s", t.mod.Name(), t.man.Name, abi.DescribeSchemaError(err, t.out)))

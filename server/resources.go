@@ -188,7 +188,7 @@ func (sv *served) call(ctx context.Context, session *mcp.ServerSession, pr peer,
 			out, ir, err = nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s: internal error in wasmgate: %v (please report this bug)", sv.mod.Name(), p)}
 		}
 	}()
-	ask, err := sv.reg.newAsker(session, pr, bindRequest(method, name, bind), reqState, responses)
+	ask, err := sv.reg.newAsker(session, pr, bindFor(pr, method, name, bind), reqState, responses)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -279,7 +279,7 @@ func (sv *served) read(ctx context.Context, req *mcp.ReadResourceRequest, match 
 	case ir != nil:
 		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{}, InputRequests: ir.requests, RequestState: ir.state}, nil
 	}
-	return out.Resource, nil
+	return ReadResourceResult(out.Resource), nil
 }
 
 func (p *prompt) get(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
@@ -300,7 +300,7 @@ func (p *prompt) get(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPr
 	case ir != nil:
 		return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{}, InputRequests: ir.requests, RequestState: ir.state}, nil
 	}
-	return out.Prompt, nil
+	return GetPromptResult(out.Prompt), nil
 }
 
 // Complete answers completion/complete by asking the module that serves
@@ -362,7 +362,7 @@ func (r *Registry) Complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 		// completion/complete cannot carry an input-required result.
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("module %s asked its client a question while completing %s; a completion cannot wait for answers", sv.mod.Name(), what)}
 	}
-	return out.Completion, nil
+	return CompleteResult(out.Completion), nil
 }
 
 // Subscribe accepts a subscription to a resource a module serves, fixed

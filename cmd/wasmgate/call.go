@@ -16,6 +16,7 @@ import (
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/audit"
 	"github.com/wasmgate/wasmgate/runtime"
+	"github.com/wasmgate/wasmgate/server"
 )
 
 // limitFlags registers the per-call limit flags shared by call and serve.
@@ -221,7 +222,8 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	if *verbose {
 		printStderr(e, out)
 	}
-	if err := writeJSON(e.stdout, out.Result); err != nil {
+	// The result as a client would receive it (before the output schema).
+	if err := writeJSON(e.stdout, server.CallToolResult(out)); err != nil {
 		e.errorf("call: write result: %v", err)
 		return exitToolError
 	}
@@ -315,9 +317,11 @@ func serveOnce(ctx context.Context, e *env, mod *runtime.Module, c runtime.Call,
 		return exitToolError
 	}
 	// The result as a client sees it, without the SDK's caching fields.
-	var res any = out.Prompt
+	var res any
 	if out.Resource != nil {
-		res = map[string]any{"contents": out.Resource.Contents}
+		res = map[string]any{"contents": server.ReadResourceResult(out.Resource).Contents}
+	} else {
+		res = server.GetPromptResult(out.Prompt)
 	}
 	if err := writeJSON(e.stdout, res); err != nil {
 		e.errorf("call: write result: %v", err)

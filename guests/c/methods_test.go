@@ -55,7 +55,7 @@ func TestSDKClientInfo(t *testing.T) {
 		if err != nil || out.Err != nil {
 			t.Fatalf("client: %v %v", err, out.Err)
 		}
-		guesttest.SameJSON(t, "client", out.Result.Content, `[{"type":"text","text":"`+tc.want+`"}]`)
+		guesttest.SameJSON(t, "client", guesttest.ToolResult(out).Content, `[{"type":"text","text":"`+tc.want+`"}]`)
 	}
 }
 

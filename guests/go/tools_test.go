@@ -341,8 +341,8 @@ func TestSDKClient(t *testing.T) {
 	} {
 		fc := &guesttest.Client{Answer: answers}
 		out, _ := callClient(t, tc.op, tc.value, askGrant, fc, tc.info)
-		if out.Err != nil || guesttest.Text(out.Result) != tc.want {
-			t.Errorf("%s: %q %v, want %q", tc.op, guesttest.Text(out.Result), out.Err, tc.want)
+		if out.Err != nil || guesttest.Text(out) != tc.want {
+			t.Errorf("%s: %q %v, want %q", tc.op, guesttest.Text(out), out.Err, tc.want)
 		}
 		if qs := fc.Questions(); !slices.Equal(qs, tc.questions) {
 			t.Errorf("%s: questions\n got %q\nwant %q", tc.op, qs, tc.questions)
@@ -358,12 +358,12 @@ func TestSDKClient(t *testing.T) {
 		"roots":  "error denied: ask: denied: ask: roots/list is not granted",
 	} {
 		out, _ := callClient(t, op, "x", nil, &guesttest.Client{Answer: answers}, nil)
-		if !strings.HasPrefix(guesttest.Text(out.Result), want) {
-			t.Errorf("%s without a grant: %q, want %q", op, guesttest.Text(out.Result), want)
+		if !strings.HasPrefix(guesttest.Text(out), want) {
+			t.Errorf("%s without a grant: %q, want %q", op, guesttest.Text(out), want)
 		}
 	}
-	if out, _ := callClient(t, "sample", "x", askGrant, nil, nil); !strings.HasPrefix(guesttest.Text(out.Result), "error failed: sample: failed: ") {
-		t.Errorf("sample without a client: %q", guesttest.Text(out.Result))
+	if out, _ := callClient(t, "sample", "x", askGrant, nil, nil); !strings.HasPrefix(guesttest.Text(out), "error failed: sample: failed: ") {
+		t.Errorf("sample without a client: %q", guesttest.Text(out))
 	}
 	// An answer that comes with a later request (MCP 2026-07-28) stops the
 	// guest: the call ends input-required.
@@ -374,28 +374,28 @@ func TestSDKClient(t *testing.T) {
 
 	// resource_updated: the module's own resources and templates only.
 	out, ev := callClient(t, "updated", "test://hostcheck/doc/7", nil, nil, nil)
-	if guesttest.Text(out.Result) != "updated test://hostcheck/doc/7" || !slices.Equal(ev.Updated, []string{"test://hostcheck/doc/7"}) {
-		t.Errorf("updated: %q %q", guesttest.Text(out.Result), ev.Updated)
+	if guesttest.Text(out) != "updated test://hostcheck/doc/7" || !slices.Equal(ev.Updated, []string{"test://hostcheck/doc/7"}) {
+		t.Errorf("updated: %q %q", guesttest.Text(out), ev.Updated)
 	}
 	out, ev = callClient(t, "updated", "test://elsewhere", nil, nil, nil)
-	if !strings.HasPrefix(guesttest.Text(out.Result), "error not_found: resource_updated: not_found") || len(ev.Updated) != 0 {
-		t.Errorf("updated elsewhere: %q %q", guesttest.Text(out.Result), ev.Updated)
+	if !strings.HasPrefix(guesttest.Text(out), "error not_found: resource_updated: not_found") || len(ev.Updated) != 0 {
+		t.Errorf("updated elsewhere: %q %q", guesttest.Text(out), ev.Updated)
 	}
 
 	// Every kind of content item passes the runtime's checks.
 	out, _ = callClient(t, "content", "", nil, nil, nil)
-	if out.Err != nil || len(out.Result.Content) != 5 {
-		t.Fatalf("content: %v %#v", out.Err, out.Result.Content)
+	if out.Err != nil || len(guesttest.ToolResult(out).Content) != 5 {
+		t.Fatalf("content: %v %#v", out.Err, guesttest.ToolResult(out).Content)
 	}
-	audio, _ := out.Result.Content[1].(*mcp.AudioContent)
-	link, _ := out.Result.Content[2].(*mcp.ResourceLink)
-	text, _ := out.Result.Content[3].(*mcp.EmbeddedResource)
-	blob, _ := out.Result.Content[4].(*mcp.EmbeddedResource)
+	audio, _ := guesttest.ToolResult(out).Content[1].(*mcp.AudioContent)
+	link, _ := guesttest.ToolResult(out).Content[2].(*mcp.ResourceLink)
+	text, _ := guesttest.ToolResult(out).Content[3].(*mcp.EmbeddedResource)
+	blob, _ := guesttest.ToolResult(out).Content[4].(*mcp.EmbeddedResource)
 	if audio == nil || string(audio.Data) != "RIFF" || audio.MIMEType != "audio/wav" ||
 		link == nil || link.URI != "test://hostcheck/static" || link.Name != "static" ||
 		text == nil || text.Resource.Text != "embedded" ||
 		blob == nil || string(blob.Resource.Blob) != "\x00\x01" {
-		t.Errorf("content: %#v", out.Result.Content)
+		t.Errorf("content: %#v", guesttest.ToolResult(out).Content)
 	}
 	if sc, _ := json.Marshal(out.Result.StructuredContent); string(sc) != `{"items":5}` {
 		t.Errorf("structuredContent: %s", sc)
@@ -450,7 +450,7 @@ func TestSDKMethods(t *testing.T) {
 		t.Fatal(err, out.Err)
 	}
 	if p := out.Prompt; p.Description != "A greeting." || len(p.Messages) != 2 || p.Messages[0].Role != "user" ||
-		p.Messages[0].Content.(*mcp.TextContent).Text != "Greet Ada (warm)." || p.Messages[1].Content.(*mcp.EmbeddedResource).Resource.Text != "static text" {
+		p.Messages[0].Content.Text != "Greet Ada (warm)." || p.Messages[1].Content.Resource.Text != "static text" {
 		t.Errorf("greet: %+v", p)
 	}
 	out, err = m.GetPrompt(ctx, "greet", map[string]string{"who": "Ada", "style": "bad"}, runtime.Call{})

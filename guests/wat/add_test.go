@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/wasmgate/wasmgate/abi"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/host/kv"
@@ -64,7 +62,7 @@ func TestAdd(t *testing.T) {
 			t.Fatalf("add %s: %v", args, out.Err)
 		}
 		for _, c := range out.Result.Content {
-			text += c.(*mcp.TextContent).Text
+			text += c.Text
 		}
 		if out.Result.StructuredContent != nil {
 			b, _ := json.Marshal(out.Result.StructuredContent)

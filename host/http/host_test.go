@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/wasmgate/wasmgate/abi"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	hostenv "github.com/wasmgate/wasmgate/host/env"
@@ -158,11 +156,14 @@ func grant(private bool, allow ...string) *runtime.Grant {
 	return runtime.NewGrant(&Grant{Allow: allow, Private: private})
 }
 
-func text(res *mcp.CallToolResult) string {
+func text(res *abi.ToolResult) string {
 	var b strings.Builder
+	if res == nil {
+		return ""
+	}
 	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
+		if c.Type == abi.ContentText {
+			b.WriteString(c.Text)
 		}
 	}
 	return b.String()

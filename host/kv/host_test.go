@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/wasmgate/wasmgate/abi"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/host/secret"
@@ -60,11 +58,14 @@ func grant(quota abi.Size) *runtime.Grant {
 	return runtime.NewGrant(&Grant{Quota: quota})
 }
 
-func text(res *mcp.CallToolResult) string {
+func text(res *abi.ToolResult) string {
 	var b strings.Builder
+	if res == nil {
+		return ""
+	}
 	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
+		if c.Type == abi.ContentText {
+			b.WriteString(c.Text)
 		}
 	}
 	return b.String()

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/wasmgate/wasmgate/abi"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/runtime"
@@ -113,11 +111,14 @@ func call(t *testing.T, m *runtime.Module, g *runtime.Grant, args map[string]any
 	return out, ev
 }
 
-func text(res *mcp.CallToolResult) string {
+func text(res *abi.ToolResult) string {
 	var b strings.Builder
+	if res == nil {
+		return ""
+	}
 	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
+		if c.Type == abi.ContentText {
+			b.WriteString(c.Text)
 		}
 	}
 	return b.String()
@@ -133,12 +134,13 @@ func leaks(out *runtime.Outcome, ev *events, value string) []string {
 	}
 	all, _ := json.Marshal(out)
 	check("the outcome", string(all))
+	check("the reply", string(out.Reply))
 	check("the result", text(out.Result))
 	check("stderr", string(out.Stderr))
 	check("denied", strings.Join(out.Denied, "\n"))
 	check("hosts", strings.Join(out.Hosts, "\n"))
 	if out.Err != nil {
-		check("the error", out.Err.Error()+fmt.Sprintf("%+v", *out.Err))
+		check("the error", out.Err.Detail()+fmt.Sprintf("%+v", *out.Err))
 	}
 	check("the log", strings.Join(ev.logs, "\n"))
 	return where

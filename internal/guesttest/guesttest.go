@@ -22,6 +22,7 @@ import (
 	"github.com/wasmgate/wasmgate/host/kv"
 	"github.com/wasmgate/wasmgate/host/secret"
 	"github.com/wasmgate/wasmgate/runtime"
+	"github.com/wasmgate/wasmgate/server"
 )
 
 // Events records what a call reported: it implements runtime.Events and
@@ -122,7 +123,8 @@ func LoadNew(t testing.TB, path string) *runtime.Module {
 	return Load(t, NewRuntime(t), path)
 }
 
-// Result is what a call returned.
+// Result is what a call returned, as a client receives it (Out holds the
+// runtime's outcome).
 type Result struct {
 	Text       string // all text content, joined
 	Structured map[string]any
@@ -156,9 +158,11 @@ func CallWith(t testing.TB, m *runtime.Module, c runtime.Call) Result {
 	if out.Err != nil && out.Err.Kind != runtime.KindToolError {
 		t.Fatalf("%s %s: %v (stderr %q)", c.Tool, c.Arguments, out.Err, out.Stderr)
 	}
-	res := Result{IsError: out.Result.IsError, Content: out.Result.Content, Events: ev, Out: out, Text: Text(out.Result)}
-	if out.Result.StructuredContent != nil {
-		b, err := json.Marshal(out.Result.StructuredContent)
+	// The result as a client receives it.
+	mr := server.CallToolResult(out)
+	res := Result{IsError: mr.IsError, Content: mr.Content, Events: ev, Out: out, Text: text(mr)}
+	if mr.StructuredContent != nil {
+		b, err := json.Marshal(mr.StructuredContent)
 		if err == nil {
 			err = json.Unmarshal(b, &res.Structured)
 		}
@@ -169,8 +173,13 @@ func CallWith(t testing.TB, m *runtime.Module, c runtime.Call) Result {
 	return res
 }
 
-// Text returns the text content of a tool result, joined.
-func Text(r *mcp.CallToolResult) string {
+// ToolResult is the result of out as a client receives it.
+func ToolResult(out *runtime.Outcome) *mcp.CallToolResult { return server.CallToolResult(out) }
+
+// Text returns the text content of out's result, joined.
+func Text(out *runtime.Outcome) string { return text(server.CallToolResult(out)) }
+
+func text(r *mcp.CallToolResult) string {
 	var b strings.Builder
 	for _, c := range r.Content {
 		if tc, ok := c.(*mcp.TextContent); ok {
@@ -188,7 +197,7 @@ func ReadResource(t testing.TB, m *runtime.Module, uri string, match *abi.Templa
 	if err != nil || out.Err != nil {
 		t.Fatalf("read %s: %v %v", uri, err, out.Err)
 	}
-	return out.Resource
+	return server.ReadResourceResult(out.Resource)
 }
 
 // GetPrompt gets prompt name with args in call c, failing the test unless
@@ -199,7 +208,7 @@ func GetPrompt(t testing.TB, m *runtime.Module, name string, args map[string]str
 	if err != nil || out.Err != nil {
 		t.Fatalf("prompt %s %v: %v %v", name, args, err, out.Err)
 	}
-	return out.Prompt
+	return server.GetPromptResult(out.Prompt)
 }
 
 // Complete completes p, failing the test unless it succeeds.
@@ -209,7 +218,7 @@ func Complete(t testing.TB, m *runtime.Module, p abi.CompleteParams) *mcp.Comple
 	if err != nil || out.Err != nil {
 		t.Fatalf("complete %+v: %v %v", p, err, out.Err)
 	}
-	return out.Completion
+	return server.CompleteResult(out.Completion)
 }
 
 // WantGuestError checks that out is a guest error with code and a message

@@ -12,8 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
+	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/engine"
 	_ "github.com/wasmgate/wasmgate/engine/wazero"
 	"github.com/wasmgate/wasmgate/engine/wazero/files"
@@ -87,8 +86,8 @@ func probe(t *testing.T, grant *runtime.Grant, args map[string]any) result {
 	}
 	text := ""
 	for _, c := range out.Result.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			text += tc.Text
+		if c.Type == abi.ContentText {
+			text += c.Text
 		}
 	}
 	var r result
