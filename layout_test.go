@@ -61,6 +61,10 @@ func TestLayout(t *testing.T) {
 		return slices.Contains([]string{"server", "policy", "audit", "cmd/wasmgate"}, strings.TrimPrefix(imp, modulePath+"/")) ||
 			strings.HasPrefix(imp, modulePath+"/host/")
 	}, "the runtime knows no front end, policy or capability")
+	for _, pkg := range []string{"runtime", "abi", "engine", "capability"} {
+		check(pkg, func(imp string) bool { return strings.HasPrefix(imp, "github.com/modelcontextprotocol/") },
+			"only the front end speaks MCP: the runtime returns bytes, abi parses them")
+	}
 	for _, pkg := range []string{"policy", "server"} {
 		check(pkg, func(imp string) bool { return strings.HasPrefix(imp, modulePath+"/host/") },
 			"it must know capabilities only through package capability")

@@ -2,6 +2,7 @@ package wasmgate_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"slices"
@@ -273,4 +274,39 @@ func (brokenSource) String() string { return "mem:broken" }
 
 func (b brokenSource) Modules(context.Context) ([]wasmgate.Found, error) {
 	return []wasmgate.Found{{Origin: "mem:broken", Wasm: b.wasm, Manifest: []byte(`{"abi":1,"name":"broken","tools":[{"name":"b","inputSchema":{"type":"object"}}]}`)}}, nil
+}
+
+// TestGatewayCall: a program calls a tool itself, as a client would: the
+// arguments checked against the input schema, the call recorded.
+func TestGatewayCall(t *testing.T) {
+	ctx := context.Background()
+	sink := &entries{}
+	g, err := wasmgate.Open(ctx, wasmgate.Options{Sources: []wasmgate.Source{wasmgate.File("guests/c/hash/hash.wasm")}, Config: memConfig(), Audit: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	out, err := g.Call(ctx, wasmgate.ToolCall{Module: "hash", Tool: "sha256", Arguments: json.RawMessage(`{"text":"abc"}`), Session: "me"})
+	if err != nil || out.Err != nil {
+		t.Fatalf("call: %v %v", err, out)
+	}
+	if got := string(out.Reply); !strings.Contains(got, "ba7816bf") {
+		t.Errorf("reply %q", got)
+	}
+	if got := sink.tools(); len(got) != 1 || got[0] != "sha256" {
+		t.Errorf("audit records %q", got)
+	}
+	var ae *wasmgate.ArgumentsError
+	if _, err := g.Call(ctx, wasmgate.ToolCall{Module: "hash", Tool: "sha256", Arguments: json.RawMessage(`{"text":1}`)}); !errors.As(err, &ae) || !strings.Contains(err.Error(), `tool hash/sha256: invalid arguments: "text"`) {
+		t.Errorf("bad arguments: %v", err)
+	}
+	if _, err := g.Call(ctx, wasmgate.ToolCall{Module: "hash", Tool: "md5"}); !errors.Is(err, runtime.ErrUnknownTool) {
+		t.Errorf("unknown tool: %v", err)
+	}
+	if _, err := g.Call(ctx, wasmgate.ToolCall{Module: "nope", Tool: "x"}); err == nil || err.Error() != "module nope is not served" {
+		t.Errorf("unknown module: %v", err)
+	}
+	if got := sink.tools(); len(got) != 1 {
+		t.Errorf("calls not attempted were recorded: %q", got)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -161,6 +160,9 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	if auditLog != nil {
+		opts.Audit = auditLog
+	}
 	g, err := wasmgate.Open(ctx, opts)
 	if err != nil {
 		e.errorf("call: %v%s", err, stateDirHint(err))
@@ -187,26 +189,11 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		}
 		return serveOnce(ctx, e, mod, c, *resource, *prompt, argJSON, auditLog, *verbose)
 	}
-	c := runtime.Call{Tool: tool, Arguments: argJSON, Limits: g.Limits(mod), Grant: mg.Tools[tool]}
-	// The arguments are checked and completed as serve does for a client;
-	// a tool the module lacks is reported by Call below.
-	if i := slices.IndexFunc(mod.Manifest().Tools, func(t abi.Tool) bool { return t.Name == tool }); i >= 0 {
-		in, err := abi.NewInputSchema(mod.Manifest().Tools[i].InputSchema)
-		if err == nil {
-			c.Arguments, err = in.Arguments(argJSON)
-		}
-		if err != nil {
-			e.errorf("tool %s/%s: %v", mod.Name(), tool, err)
-			return exitUsage
-		}
-	}
+	c := wasmgate.ToolCall{Module: mod.Name(), Tool: tool, Arguments: argJSON, Session: "cli"}
 	if *verbose {
 		c.Events = stderrEvents{e.stderr}
 	}
-	out, err := mod.Call(ctx, c)
-	if err == nil {
-		auditLog.Record(audit.EntryFor("cli", mod, tool, out))
-	}
+	out, err := g.Call(ctx, c)
 	if err != nil {
 		if errors.Is(err, runtime.ErrUnknownTool) {
 			names := make([]string, len(mod.Manifest().Tools))
