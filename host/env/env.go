@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -105,37 +104,18 @@ func (envCap) Offer(entry map[string]*yaml.Node, _ capability.Place) (any, error
 	return o, nil
 }
 
-func (envCap) Union(a, b any) any {
-	out := maps.Clone(a.(Offer))
-	maps.Copy(out, b.(Offer))
-	return out
-}
+func (envCap) Union(a, b any) any { return capability.UnionNamed(a.(Offer), b.(Offer)) }
 
 func (envCap) Narrow(module, tool any) any {
 	m, _ := module.(Offer)
-	out := Offer{}
-	for k := range tool.(Offer) {
-		if v, ok := m[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
+	return capability.NarrowNamed(m, tool.(Offer))
 }
 
 func (envCap) Grant(req, offer any, c *capability.Context) (runtime.CapabilityGrant, error) {
 	asked, _ := req.([]string)
 	o, _ := offer.(Offer)
-	var vars map[string]string
-	for _, name := range slices.Sorted(maps.Keys(o)) {
-		if !slices.Contains(asked, name) {
-			c.Warn("env %s is granted but the module does not ask for it: not set", name)
-			continue
-		}
-		if vars == nil {
-			vars = map[string]string{}
-		}
-		vars[name] = o[name]
-	}
+	vars, _ := capability.GrantNamed(asked, o, c, "env %s is granted but the module does not ask for it: not set",
+		func(_, v string) (string, error) { return v, nil })
 	if vars == nil {
 		return nil, nil
 	}
@@ -144,11 +124,11 @@ func (envCap) Grant(req, offer any, c *capability.Context) (runtime.CapabilityGr
 
 func (envCap) Report(req any, grant runtime.CapabilityGrant) []capability.Line {
 	asked, _ := req.([]string)
-	var granted []string
+	var granted map[string]string
 	if g, _ := grant.(*Grant); g != nil {
-		granted = slices.Sorted(maps.Keys(g.Vars))
+		granted = g.Vars
 	}
-	return []capability.Line{{Capability: Name, Requested: capability.Listed(asked), Granted: capability.Listed(granted)}}
+	return capability.ReportNamed(Name, asked, granted)
 }
 
 func (envCap) Effects(runtime.CapabilityGrant) capability.Effects { return capability.Effects{} }

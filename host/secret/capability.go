@@ -81,57 +81,40 @@ func (secrets) Offer(entry map[string]*yaml.Node, at capability.Place) (any, err
 	return o, nil
 }
 
-func (secrets) Union(a, b any) any {
-	out := maps.Clone(a.(offer))
-	maps.Copy(out, b.(offer))
-	return out
-}
+func (secrets) Union(a, b any) any { return capability.UnionNamed(a.(offer), b.(offer)) }
 
 func (secrets) Narrow(module, tool any) any {
 	m, _ := module.(offer)
-	out := offer{}
-	for k := range tool.(offer) {
-		if v, ok := m[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
+	return capability.NarrowNamed(m, tool.(offer))
 }
 
 func (secrets) Grant(req, off any, c *capability.Context) (runtime.CapabilityGrant, error) {
 	o, _ := off.(offer)
 	asked, _ := req.([]string)
-	var values map[string]string
-	for _, name := range slices.Sorted(maps.Keys(o)) {
-		if !slices.Contains(asked, name) {
-			c.Warn("secret %s is granted but the module does not ask for it: not given", name)
-			continue
-		}
-		if c.ResolveSecret == nil {
-			return nil, fmt.Errorf("secret %s: secrets are not available here", name)
-		}
-		v, err := c.ResolveSecret(o[name])
-		if err != nil {
-			return nil, fmt.Errorf("secret %s: %w", name, err)
-		}
-		if values == nil {
-			values = map[string]string{}
-		}
-		values[name] = v
-	}
-	if values == nil {
-		return nil, nil
+	values, err := capability.GrantNamed(asked, o, c, "secret %s is granted but the module does not ask for it: not given",
+		func(name, ref string) (string, error) {
+			if c.ResolveSecret == nil {
+				return "", fmt.Errorf("secret %s: secrets are not available here", name)
+			}
+			v, err := c.ResolveSecret(ref)
+			if err != nil {
+				return "", fmt.Errorf("secret %s: %w", name, err)
+			}
+			return v, nil
+		})
+	if err != nil || values == nil {
+		return nil, err
 	}
 	return &Grant{Values: values}, nil
 }
 
 func (secrets) Report(req any, grant runtime.CapabilityGrant) []capability.Line {
 	asked, _ := req.([]string)
-	var granted []string
+	var granted map[string]string
 	if g, _ := grant.(*Grant); g != nil {
-		granted = slices.Sorted(maps.Keys(g.Values))
+		granted = g.Values
 	}
-	return []capability.Line{{Capability: Name, Requested: capability.Listed(asked), Granted: capability.Listed(granted)}}
+	return capability.ReportNamed(Name, asked, granted)
 }
 
 func (secrets) Effects(runtime.CapabilityGrant) capability.Effects { return capability.Effects{} }
