@@ -25,14 +25,11 @@ func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
 	if random == nil {
 		random = rand.Reader
 	}
-	cfg := wz.NewModuleConfig().
-		WithName("").
+	cfg := c.e.base.
 		WithArgs(rc.Args...).
 		WithStdin(bytes.NewReader(rc.Stdin)).
 		WithStdout(rc.Stdout).
 		WithStderr(rc.Stderr).
-		WithSysWalltime().
-		WithSysNanotime().
 		WithRandSource(random).
 		WithNanosleep(func(ns int64) {
 			t := time.NewTimer(time.Duration(ns))
@@ -41,8 +38,7 @@ func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
 			case <-t.C:
 			case <-ctx.Done():
 			}
-		}).
-		WithStartFunctions()
+		})
 	cfg, closeMounts, err := c.e.configure(ctx, cfg, rc)
 	defer closeMounts()
 	if err != nil {

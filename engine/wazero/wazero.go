@@ -90,6 +90,9 @@ type wazeroEngine struct {
 	mounts   *files.Shared
 	// maxOpen bounds the descriptors one run's mounted files hold at once.
 	maxOpen int
+	// base is what every run's module config has (a config is immutable:
+	// each With returns a copy).
+	base wz.ModuleConfig
 }
 
 func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine, error) {
@@ -129,6 +132,7 @@ func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine
 		// process may open: a guest past either gets EAGAIN for its open,
 		// the server keeps room for its sockets and its own files.
 		mounts: files.NewShared(files.DefaultTotalOpen()), maxOpen: files.DefaultMaxOpen,
+		base: wz.NewModuleConfig().WithName("").WithSysWalltime().WithSysNanotime().WithStartFunctions(),
 	}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(e.rt).Compile(ctx)
 	if err == nil {
