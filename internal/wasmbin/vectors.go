@@ -5,9 +5,13 @@ import "fmt"
 // A decoder sizes what it allocates by the counts and lengths a module
 // declares before it reads what they count: wazero makes a slice of a
 // section's declared entries, a map of its exports, a buffer of a name's
-// declared length, before it finds the section ends sooner. A module of a
-// few bytes declaring 2^28 exports made it allocate gigabytes and stall;
-// larger counts end the process. The checks below walk every vector the
+// declared length, before it finds the section ends sooner. Measured with
+// wazero v1.12.0 by compiling, in the interpreter, a module of one
+// section declaring 2^28 entries and nothing more, then reading
+// runtime.MemStats.HeapSys: 10 GiB for globals, 14 GiB for data segments,
+// 18 GiB for element segments; for exports, the compile had not returned
+// after 60 s; a declared import count ended the process ("fatal error:
+// runtime: out of memory"). The checks below walk every vector the
 // decoder sizes that way and refuse a count over its limit, or a length
 // past the end of its section, so that what a decoder allocates stays
 // proportional to the module's real size.
