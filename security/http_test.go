@@ -493,6 +493,9 @@ func TestHTTPSessions(t *testing.T) {
 		for _, c := range conns {
 			c.Close()
 		}
+		// The server sees the streams close when it next reads them: until
+		// then the bound is still full, however briefly on an idle machine.
+		waitUntil(t, "the closed streams to end", func() bool { return f.hs.Sessions() == 0 })
 		f.normalCall(t, nil)
 		f.settle(t, goroutines)
 	})
