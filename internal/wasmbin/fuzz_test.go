@@ -31,6 +31,13 @@ func FuzzInstrument(f *testing.F) {
 		if _, err := ReadInfo(wasm); err != nil {
 			return
 		}
+		// What the engine compiles: data joined, state exposed, instrumented.
+		joined, joinErr := CoalesceData(wasm)
+		var exposed []byte
+		var exposeErr error
+		if joinErr == nil {
+			exposed, _, exposeErr = ExposeState(joined)
+		}
 		out, err := Instrument(wasm, "m")
 		if err != nil {
 			return
@@ -43,6 +50,13 @@ func FuzzInstrument(f *testing.F) {
 		c, err := compile(ctx, r, out)
 		if err != nil {
 			t.Fatalf("valid module became invalid after instrumentation: %v", err)
+		}
+		c.Close(ctx)
+		if joinErr != nil || exposeErr != nil {
+			t.Fatalf("valid module not prepared: %v %v", joinErr, exposeErr)
+		}
+		if c, err = compile(ctx, r, exposed); err != nil {
+			t.Fatalf("valid module became invalid after joining its data and exposing its state: %v", err)
 		}
 		c.Close(ctx)
 	})
