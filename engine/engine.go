@@ -72,8 +72,24 @@ type Compiled interface {
 	// is done the guest is stopped soon after (its host calls see ctx too).
 	// ctx's values reach the host functions.
 	Run(ctx context.Context, rc *RunConfig) error
+	// Snapshottable reports whether runs can capture and restore the
+	// instance's State (RunConfig.Capture and Restore): nil if so, else an
+	// error saying why not.
+	Snapshottable() error
 	// Close releases the compiled code.
 	Close(ctx context.Context) error
+}
+
+// State is an instance's linear memory and mutable globals: what a module
+// that changes nothing else (no tables, no dropped segments) is made of
+// after it ran. Captured once a module initialised itself, it lets later
+// runs start where the initialisation ended instead of doing it again. A
+// State is meaningful only to the Compiled that captured it.
+type State struct {
+	// Memory is the linear memory, whole.
+	Memory []byte
+	// Globals are the mutable globals' values, in the engine's order.
+	Globals []uint64
 }
 
 // Import is one function import of a module.
@@ -102,6 +118,15 @@ type RunConfig struct {
 	MemoryLimit uint64
 	// Entry names the exported functions to call, in order, each () -> ().
 	Entry []string
+	// Restore, when set, starts the instance from a captured state instead
+	// of its data segments and global initializers: its memory is grown to
+	// the state's size (within MemoryLimit) and overwritten, its globals
+	// set. Only for a Compiled whose Snapshottable is nil.
+	Restore *State
+	// Capture, when set, is called once every Entry function returned,
+	// with the instance's state, which it may keep. Only for a Compiled
+	// whose Snapshottable is nil.
+	Capture func(*State)
 }
 
 // Mount is a host directory visible to the guest at GuestPath. The engine

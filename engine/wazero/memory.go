@@ -23,6 +23,7 @@ const tableElemSize = 8
 // outcome is read after the run.
 type limitedAllocator struct {
 	limit  uint64
+	pool   *memoryPool
 	denied atomic.Bool
 	// memory is the linear memory's current size; tables holds each table's
 	// size in elements, starting from the declared minimums.
@@ -30,8 +31,8 @@ type limitedAllocator struct {
 	tables []uint64
 }
 
-func newLimitedAllocator(limit uint64, tableMins []uint64) *limitedAllocator {
-	return &limitedAllocator{limit: limit, tables: slices.Clone(tableMins)}
+func newLimitedAllocator(limit uint64, tableMins []uint64, pool *memoryPool) *limitedAllocator {
+	return &limitedAllocator{limit: limit, tables: slices.Clone(tableMins), pool: pool}
 }
 
 // tableBytes is what the run's tables hold.
@@ -86,10 +87,16 @@ func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if newCap > room {
 		newCap = size
 	}
-	nb := make([]byte, size, newCap)
+	nb := m.a.pool.get(size, newCap)
 	copy(nb, m.buf)
+	m.a.pool.put(m.buf)
 	m.buf = nb
 	return nb
 }
 
-func (m *limitedMemory) Free() { m.buf = nil }
+// Free clears the memory and gives it back to the pool. wazero calls it
+// when the instance is closed, after the guest stopped running.
+func (m *limitedMemory) Free() {
+	m.a.pool.put(m.buf)
+	m.buf = nil
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	wz "github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
@@ -20,7 +21,10 @@ import (
 type allocKey struct{}
 
 func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
-	alloc := newLimitedAllocator(rc.MemoryLimit, c.tableMins)
+	if (rc.Restore != nil || rc.Capture != nil) && c.stateErr != nil {
+		return &engine.SetupError{Err: c.stateErr}
+	}
+	alloc := newLimitedAllocator(rc.MemoryLimit, c.tableMins, c.pool)
 	random := rc.Rand
 	if random == nil {
 		random = rand.Reader
@@ -50,6 +54,14 @@ func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
 	mod, err := c.e.rt.InstantiateModule(ictx, c.mod, cfg)
 	if err == nil {
 		defer mod.Close(context.Background())
+		if rc.Restore != nil {
+			if err := c.restore(mod, rc.Restore); err != nil {
+				if alloc.denied.Load() {
+					return &engine.MemoryLimitError{Err: err}
+				}
+				return &engine.SetupError{Err: err}
+			}
+		}
 		for _, name := range rc.Entry {
 			fn := mod.ExportedFunction(name)
 			if fn == nil {
@@ -59,8 +71,53 @@ func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
 				break
 			}
 		}
+		if err == nil && rc.Capture != nil {
+			rc.Capture(c.capture(mod))
+		}
 	}
 	return classify(ctx, err, alloc)
+}
+
+// restore gives a fresh instance the memory and globals of st.
+func (c *compiled) restore(mod api.Module, st *engine.State) error {
+	if len(st.Globals) != len(c.globals) {
+		return fmt.Errorf("the state has %d globals, the module %d", len(st.Globals), len(c.globals))
+	}
+	if len(st.Memory) > 0 {
+		mem := mod.Memory()
+		if mem == nil {
+			return errors.New("the state has memory, the module none")
+		}
+		if need := uint32(len(st.Memory) / pageSize); need > mem.Size()/pageSize {
+			if _, ok := mem.Grow(need - mem.Size()/pageSize); !ok {
+				return fmt.Errorf("cannot grow the memory to the state's %d bytes", len(st.Memory))
+			}
+		}
+		if !mem.Write(0, st.Memory) {
+			return errors.New("cannot write the state's memory")
+		}
+	}
+	for i, name := range c.globals {
+		g, ok := mod.ExportedGlobal(name).(api.MutableGlobal)
+		if !ok {
+			return fmt.Errorf("the module has no mutable global %s", name)
+		}
+		g.Set(st.Globals[i])
+	}
+	return nil
+}
+
+// capture copies an instance's memory and globals.
+func (c *compiled) capture(mod api.Module) *engine.State {
+	st := &engine.State{Globals: make([]uint64, len(c.globals))}
+	if mem := mod.Memory(); mem != nil {
+		b, _ := mem.Read(0, mem.Size())
+		st.Memory = bytes.Clone(b)
+	}
+	for i, name := range c.globals {
+		st.Globals[i] = mod.ExportedGlobal(name).Get()
+	}
+	return st
 }
 
 // configure gives the module config the run's environment and mounts. ctx

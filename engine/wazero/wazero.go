@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 
 	wz "github.com/tetratelabs/wazero"
@@ -93,6 +94,8 @@ type wazeroEngine struct {
 	// base is what every run's module config has (a config is immutable:
 	// each With returns a copy).
 	base wz.ModuleConfig
+	// pool keeps the memories of finished runs, cleared, for later runs.
+	pool *memoryPool
 }
 
 func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine, error) {
@@ -133,6 +136,7 @@ func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine
 		// the server keeps room for its sockets and its own files.
 		mounts: files.NewShared(files.DefaultTotalOpen()), maxOpen: files.DefaultMaxOpen,
 		base: wz.NewModuleConfig().WithName("").WithSysWalltime().WithSysNanotime().WithStartFunctions(),
+		pool: newMemoryPool(defaultPoolBuffers(), defaultPoolBufferBytes),
 	}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(e.rt).Compile(ctx)
 	if err == nil {
@@ -215,11 +219,15 @@ func (e *wazeroEngine) Compile(ctx context.Context, wasm []byte) (engine.Compile
 	if err != nil {
 		return nil, err
 	}
-	code := wasm
-	if e.opts.Interrupt == InterruptFuel {
-		if code, err = e.instrument(wasm); err != nil {
-			return nil, fmt.Errorf("prepare module: %w", err)
-		}
+	// The memory and mutable globals are exported under reserved names, so
+	// that runs can capture and restore them (engine.State).
+	state, err := wasmbin.StateOf(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("prepare module: %w", err)
+	}
+	code, err := e.prepare(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("prepare module: %w", err)
 	}
 	// The interpreter does not look at ctx while compiling (its compile is
 	// quick): a compile that outlasted ctx fails all the same.
@@ -234,7 +242,19 @@ func (e *wazeroEngine) Compile(ctx context.Context, wasm []byte) (engine.Compile
 		_ = mod.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	c := &compiled{e: e, mod: mod}
+	c := &compiled{e: e, mod: mod, pool: e.pool}
+	if state.Reason != "" {
+		c.stateErr = fmt.Errorf("the module's state cannot be captured: %s", state.Reason)
+	}
+	for _, g := range state.Globals {
+		c.globals = append(c.globals, wasmbin.StateGlobalPrefix+strconv.FormatUint(uint64(g), 10))
+	}
+	if e.opts.Interrupt == InterruptContext {
+		// wazero closes a module whose context is done from another
+		// goroutine, while the guest may still be writing its memory: such
+		// a memory is never reused.
+		c.pool = nil
+	}
 	for _, t := range info.Tables {
 		c.tableMins = append(c.tableMins, t.Min)
 	}
@@ -253,18 +273,34 @@ func compileModule(ctx context.Context, rt wz.Runtime, code []byte) (compiled wz
 	return rt.CompileModule(ctx, code)
 }
 
-// instrument returns wasm instrumented, from the cache directory when an
-// earlier compile left it there: instrumenting a large module takes longer
-// than reading it. A cache that cannot be read or written is skipped.
-func (e *wazeroEngine) instrument(wasm []byte) ([]byte, error) {
+// prepareVersion changes whenever prepare's output for the same input does
+// (besides wasmbin's own versions), so that cached copies are keyed by it.
+const prepareVersion = 1
+
+// prepare returns the module the engine compiles: its data segments joined
+// (wasmbin.CoalesceData: instantiating then copies a few segments, not
+// tens of thousands), its state exposed (wasmbin.ExposeState) and, by
+// default, instrumented. An instrumented module comes from the cache
+// directory when an earlier compile left it there: preparing a large
+// module takes longer than reading it. A cache that cannot be read or
+// written is skipped.
+func (e *wazeroEngine) prepare(wasm []byte) ([]byte, error) {
 	var path string
-	if e.cacheDir != "" {
-		path = filepath.Join(e.cacheDir, "instrumented", fmt.Sprintf("%s-v%d.wasm", sha256Hex(wasm), wasmbin.InstrumentVersion))
+	fuel := e.opts.Interrupt == InterruptFuel
+	if fuel && e.cacheDir != "" {
+		path = filepath.Join(e.cacheDir, "instrumented", fmt.Sprintf("%s-v%d-s%d-p%d.wasm", sha256Hex(wasm), wasmbin.InstrumentVersion, wasmbin.StateVersion, prepareVersion))
 		if b, err := os.ReadFile(path); err == nil && wasmbin.IsInstrumented(b, yieldModule) {
 			return b, nil
 		}
 	}
-	code, err := wasmbin.Instrument(wasm, yieldModule)
+	code, err := wasmbin.CoalesceData(wasm)
+	if err != nil {
+		return nil, err
+	}
+	if code, _, err = wasmbin.ExposeState(code); err != nil || !fuel {
+		return code, err
+	}
+	code, err = wasmbin.Instrument(code, yieldModule)
 	if err != nil || path == "" {
 		return code, err
 	}
@@ -305,7 +341,16 @@ type compiled struct {
 	e         *wazeroEngine
 	mod       wz.CompiledModule
 	tableMins []uint64 // declared minimum of each table, in elements
+	// pool is where the runs' memories come from and go back to; nil
+	// allocates each afresh.
+	pool *memoryPool
+	// stateErr says why runs cannot capture and restore the instance's
+	// state; globals are the export names of its mutable globals.
+	stateErr error
+	globals  []string
 }
+
+func (c *compiled) Snapshottable() error { return c.stateErr }
 
 func (c *compiled) ImportedFunctions() []engine.Import {
 	var out []engine.Import
@@ -330,7 +375,9 @@ func (c *compiled) ExportedFunctions() map[string]engine.Signature {
 func (c *compiled) ExportedMemories() []string {
 	var out []string
 	for name := range c.mod.ExportedMemories() {
-		out = append(out, name)
+		if name != wasmbin.StateMemory { // the engine's own
+			out = append(out, name)
+		}
 	}
 	return out
 }

@@ -1,0 +1,71 @@
+package wazero
+
+import (
+	"runtime"
+	"sync"
+)
+
+// defaultPoolBufferBytes is the largest memory kept for reuse: larger ones
+// (a guest that grew far) go back to the Go heap.
+const defaultPoolBufferBytes = 64 << 20
+
+// defaultPoolBuffers is how many memories are kept for reuse: enough for
+// every core to run a call while as many more wait in the pool.
+func defaultPoolBuffers() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// memoryPool keeps the linear memories of finished runs for later runs, so
+// that a call does not allocate (and fault in, and later collect) a fresh
+// zeroed memory. A memory is cleared when its run ends, before it goes back:
+// no byte of one run reaches another. The pool holds at most max buffers of
+// at most maxBytes each.
+type memoryPool struct {
+	mu       sync.Mutex
+	free     [][]byte // each cleared over its whole capacity, length 0
+	max      int
+	maxBytes int
+}
+
+func newMemoryPool(max, maxBytes int) *memoryPool {
+	return &memoryPool{max: max, maxBytes: maxBytes}
+}
+
+// get returns a cleared buffer of length size, reused when one with room
+// is free.
+func (p *memoryPool) get(size uint64, capacity uint64) []byte {
+	if p != nil {
+		p.mu.Lock()
+		// The most recently freed buffer that is large enough: it is the
+		// likeliest to be in the CPU's caches.
+		for i := len(p.free) - 1; i >= 0; i-- {
+			if b := p.free[i]; uint64(cap(b)) >= size {
+				p.free = append(p.free[:i], p.free[i+1:]...)
+				p.mu.Unlock()
+				return b[:size]
+			}
+		}
+		p.mu.Unlock()
+	}
+	return make([]byte, size, max(size, capacity))
+}
+
+// put clears b (memory never shrinks, so only its length was ever written)
+// and keeps it if there is room.
+func (p *memoryPool) put(b []byte) {
+	if p == nil || b == nil || cap(b) > p.maxBytes {
+		return
+	}
+	clear(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < p.max {
+		p.free = append(p.free, b[:0])
+		return
+	}
+	// Full: keep the larger buffer, which serves more runs.
+	for i, f := range p.free {
+		if cap(f) < cap(b) {
+			p.free[i] = b[:0]
+			return
+		}
+	}
+}
