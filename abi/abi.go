@@ -24,6 +24,10 @@ const (
 	ExportStart      = "_start"
 	ExportInitialize = "_initialize"
 	ExportCall       = "wasmgate_call"
+	// ExportWarmup is a reactor's optional warm-up, () -> (): run once
+	// after _initialize before a snapshot is taken, so that what a
+	// language runtime sets up on first use is in the snapshot too.
+	ExportWarmup = "wasmgate_warmup"
 )
 
 // HostModule is the import module name of every wasmgate host function.

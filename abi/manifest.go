@@ -35,7 +35,15 @@ type Manifest struct {
 	Completions bool        `json:"completions,omitempty"`
 	Permissions Permissions `json:"permissions,omitzero"`
 	Limits      Limits      `json:"limits,omitzero"`
+	// Snapshot false makes each call of a reactor run its initialisation
+	// in the call's fresh instance, instead of starting from a snapshot of
+	// an instance that ran it (ABI.md, Snapshots). Absent means true.
+	Snapshot *bool `json:"snapshot,omitempty"`
 }
+
+// Snapshots reports whether the module lets a reactor's calls start from a
+// snapshot.
+func (m *Manifest) Snapshots() bool { return m.Snapshot == nil || *m.Snapshot }
 
 // Tool is one MCP tool served by the module. The fields mirror MCP's Tool.
 type Tool struct {

@@ -26,6 +26,9 @@ func benchCall(b *testing.B, m *Module, c Call) {
 	}
 }
 
+// jsonqWasm is a Go reactor built with the SDK.
+const jsonqWasm = "../guests/go/jsonq/jsonq.wasm"
+
 // BenchmarkCall is the per-call latency of a fresh sandboxed instance for
 // small inputs: instantiate, run _start, parse the result.
 func BenchmarkCall(b *testing.B) {
@@ -36,6 +39,7 @@ func BenchmarkCall(b *testing.B) {
 		{"c/sha256", cWasm, "sha256", `{"text":"hello world"}`},
 		{"go/word_count", goWasm, "word_count", `{"text":"hello world"}`},
 		{"wat/echo", echoWasm, "echo", `{}`},
+		{"go/jsonq", jsonqWasm, "query", `{"json":"{\"a\":[1,2,3]}","path":".a[1]"}`},
 	} {
 		m := load(b, r, tc.path)
 		b.Run(tc.name, func(b *testing.B) {

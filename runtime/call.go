@@ -99,6 +99,10 @@ type callState struct {
 	limits Limits
 	clock  clock // guarded by mu
 
+	// capturing is set while a reactor initialises for a snapshot, when
+	// host functions are refused.
+	capturing bool
+
 	mu       sync.Mutex
 	reason   ErrorKind // why the host stopped the guest, if it did
 	misuse   string
@@ -366,6 +370,7 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 			return
 		}
 	}
+	m.fromSnapshot(ctx, st, rc)
 	err := m.compiled.Run(context.WithValue(ctx, ctxKey{}, st), rc)
 	st.mu.Lock()
 	st.stopped = true

@@ -102,6 +102,7 @@ type Config struct {
 	engine         engine.Factory
 	logger         *slog.Logger
 	hostFuncs      []HostFunc
+	noSnapshots    bool
 }
 
 // NewConfig returns the default configuration: DefaultLimits, a compilation
@@ -219,5 +220,15 @@ func (c *Config) WithLogger(l *slog.Logger) *Config {
 func (c *Config) WithHostFunctions(fns ...HostFunc) *Config {
 	cp := c.clone()
 	cp.hostFuncs = append(cp.hostFuncs, fns...)
+	return cp
+}
+
+// WithSnapshots sets whether a reactor's calls start from a snapshot of an
+// instance that ran its initialisation, taken once per module and
+// environment (ABI.md, Snapshots), instead of running it in every call.
+// Default true; a module's manifest may refuse them ("snapshot": false).
+func (c *Config) WithSnapshots(on bool) *Config {
+	cp := c.clone()
+	cp.noSnapshots = !on
 	return cp
 }

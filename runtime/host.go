@@ -183,6 +183,10 @@ func hostFuncs(fns []HostFunc) (map[string]HostFunc, []engine.HostFunc, error) {
 				if st == nil {
 					panic(fmt.Errorf("%s.%s called outside a wasmgate call", abi.HostModule, name))
 				}
+				if st.capturing {
+					st.setMisuse(fmt.Sprintf("its initialisation calls %s.%s", abi.HostModule, name))
+					panic(errHostMisuse)
+				}
 				defer func() {
 					if p := recover(); p != nil {
 						if p != errHostMisuse && p != errSuspend {

@@ -37,6 +37,10 @@ type Module struct {
 	ready      chan struct{}
 	compileErr error
 	reactor    bool // exports _initialize and wasmgate_call
+	// snapOff says why calls cannot start from snapshots ("" when they
+	// can), set with reactor; snapshots holds them.
+	snapOff   string
+	snapshots snapshots
 	// templates are the manifest's resource templates, parsed once.
 	templates []*uritemplate.Template
 }

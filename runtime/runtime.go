@@ -341,6 +341,7 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 		return err
 	}
 	m.compiled = compiled
+	m.snapOff = m.snapshotsOff()
 	r.logger.Debug("module compiled", "path", m.path, "module", m.Name(), "tools", len(m.manifest.Tools), "took", time.Since(began))
 	return nil
 }
@@ -366,7 +367,11 @@ func (m *Module) inspectCompiled(compiled engine.Compiled) error {
 	switch {
 	case hasInit && hasCall:
 		// A reactor (abi/ABI.md section 1): _initialize, then wasmgate_call.
-		if err := checkNoParams(exported, abi.ExportInitialize, abi.ExportCall); err != nil {
+		names := []string{abi.ExportInitialize, abi.ExportCall}
+		if _, ok := exported[abi.ExportWarmup]; ok {
+			names = append(names, abi.ExportWarmup)
+		}
+		if err := checkNoParams(exported, names...); err != nil {
 			return err
 		}
 		m.reactor = true
