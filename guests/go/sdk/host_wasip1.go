@@ -149,3 +149,9 @@ func Run() {
 //
 //go:wasmexport wasmgate_call
 func wasmgateCall() { Run() }
+
+// wasmgateWarmup is the reactor's warm-up (abi/ABI.md, Snapshots): run
+// once after _initialize, before the snapshot each call starts from.
+//
+//go:wasmexport wasmgate_warmup
+func wasmgateWarmup() { WarmUp() }

@@ -23,9 +23,12 @@
 //	func main() { sdk.Run() }
 //
 // Build it as a WASI command (GOOS=wasip1 GOARCH=wasm go build) or as a
-// reactor (add -buildmode=c-shared), where the Go runtime starts in
-// _initialize and the call runs in the exported wasmgate_call. A reactor
-// never runs main, so register tools in init. Run natively with -manifest,
+// reactor (add -buildmode=c-shared; `wasmgate new` does), where the Go
+// runtime starts in _initialize and the call runs in the exported
+// wasmgate_call. A reactor never runs main, so register tools in init.
+// Reactors are much faster per call: wasmgate runs _initialize and the
+// exported wasmgate_warmup (WarmUp) once, and starts each call's fresh
+// instance from a snapshot of that (abi/ABI.md, Snapshots). Run natively with -manifest,
 // the same program prints its manifest (see Manifest).
 //
 // The SDK uses the standard library only.
@@ -123,6 +126,9 @@ type tool struct {
 	inputRaw json.RawMessage // the manifest's inputSchema
 	output   json.RawMessage // the manifest's outputSchema; nil: none
 	call     func(ctx context.Context, args json.RawMessage) (*Result, error)
+	// warm decodes into the argument type and encodes the result type,
+	// without calling the tool (see WarmUp).
+	warm func()
 }
 
 var (
@@ -276,7 +282,38 @@ func Tool[A, R any](name string, fn Handler[A, R], opts ...Option) {
 		}
 		return structuredResult(r, t.output != nil)
 	}
+	t.warm = func() {
+		var args A
+		_ = json.Unmarshal([]byte("{}"), &args)
+		_, _ = marshal(zero(rt))
+	}
 	tools = append(tools, t)
+}
+
+// zero is a zero value of t for encoding: for a pointer type, a pointer to
+// its element's zero value, so that encoding walks the element's fields.
+func zero(t reflect.Type) any {
+	if t.Kind() == reflect.Pointer {
+		return reflect.New(t.Elem()).Interface()
+	}
+	return reflect.New(t).Elem().Interface()
+}
+
+// WarmUp does once what the first call would otherwise do in every call:
+// it serves a request for an unknown tool (decoding an envelope, encoding
+// an error result) and decodes and encodes each tool's argument and result
+// types, which fills encoding/json's caches, without calling any tool. A
+// reactor exports it as wasmgate_warmup: wasmgate runs it once after
+// _initialize and starts each call from a snapshot taken after it
+// (abi/ABI.md, Snapshots).
+func WarmUp() {
+	res := handle(context.Background(), strings.NewReader(`{"method":"tools/call","params":{"name":"","arguments":{},"_meta":{}}}`))
+	_, _ = marshal(res)
+	for _, t := range tools {
+		if t.warm != nil {
+			t.warm()
+		}
+	}
 }
 
 func structuredResult(v any, object bool) (*Result, error) {
