@@ -22,8 +22,12 @@ const tableElemSize = 8
 // (table_grow), so the counters need no lock; they are atomic because the
 // outcome is read after the run.
 type limitedAllocator struct {
-	limit  uint64
-	pool   *memoryPool
+	limit uint64
+	pool  *memoryPool
+	// keep is how many bytes of the first memory the run overwrites
+	// before its guest runs (a snapshot's): a reused memory need not be
+	// cleared there.
+	keep   uint64
 	denied atomic.Bool
 	// memory is the linear memory's current size; tables holds each table's
 	// size in elements, starting from the declared minimums.
@@ -31,8 +35,8 @@ type limitedAllocator struct {
 	tables []uint64
 }
 
-func newLimitedAllocator(limit uint64, tableMins []uint64, pool *memoryPool) *limitedAllocator {
-	return &limitedAllocator{limit: limit, tables: slices.Clone(tableMins), pool: pool}
+func newLimitedAllocator(limit uint64, tableMins []uint64, pool *memoryPool, keep uint64) *limitedAllocator {
+	return &limitedAllocator{limit: limit, tables: slices.Clone(tableMins), pool: pool, keep: keep}
 }
 
 // tableBytes is what the run's tables hold.
@@ -87,14 +91,20 @@ func (m *limitedMemory) Reallocate(size uint64) []byte {
 	if newCap > room {
 		newCap = size
 	}
-	nb := m.a.pool.get(size, newCap)
+	// The new memory's first bytes are the old memory's, or, for the
+	// first, the snapshot's (keep).
+	keep := uint64(len(m.buf))
+	if m.buf == nil {
+		keep = m.a.keep
+	}
+	nb := m.a.pool.get(size, newCap, keep)
 	copy(nb, m.buf)
 	m.a.pool.put(m.buf)
 	m.buf = nb
 	return nb
 }
 
-// Free clears the memory and gives it back to the pool. wazero calls it
+// Free gives the memory back to the pool, which clears it before reuse. wazero calls it
 // when the instance is closed, after the guest stopped running.
 func (m *limitedMemory) Free() {
 	m.a.pool.put(m.buf)

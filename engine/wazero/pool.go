@@ -15,12 +15,16 @@ func defaultPoolBuffers() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // memoryPool keeps the linear memories of finished runs for later runs, so
 // that a call does not allocate (and fault in, and later collect) a fresh
-// zeroed memory. A memory is cleared when its run ends, before it goes back:
-// no byte of one run reaches another. The pool holds at most max buffers of
+// zeroed memory. A memory is cleared before it is reused, except for the
+// bytes the next run overwrites before its guest runs (a snapshot's): no
+// byte of one run reaches another. The pool holds at most max buffers of
 // at most maxBytes each.
 type memoryPool struct {
-	mu       sync.Mutex
-	free     [][]byte // each cleared over its whole capacity, length 0
+	mu sync.Mutex
+	// free holds finished runs' memories, each sliced to the extent the
+	// run used: memory never shrinks, so nothing past its length was
+	// written.
+	free     [][]byte
 	max      int
 	maxBytes int
 }
@@ -29,9 +33,10 @@ func newMemoryPool(max, maxBytes int) *memoryPool {
 	return &memoryPool{max: max, maxBytes: maxBytes}
 }
 
-// get returns a cleared buffer of length size, reused when one with room
-// is free.
-func (p *memoryPool) get(size uint64, capacity uint64) []byte {
+// get returns a buffer of length size, reused when one with room is free,
+// of which every byte from keep on is zero: the caller overwrites the
+// first keep bytes before anything reads them.
+func (p *memoryPool) get(size, capacity, keep uint64) []byte {
 	if p != nil {
 		p.mu.Lock()
 		// The most recently freed buffer that is large enough: it is the
@@ -40,6 +45,7 @@ func (p *memoryPool) get(size uint64, capacity uint64) []byte {
 			if b := p.free[i]; uint64(cap(b)) >= size {
 				p.free = append(p.free[:i], p.free[i+1:]...)
 				p.mu.Unlock()
+				clear(b[min(keep, uint64(len(b))):])
 				return b[:size]
 			}
 		}
@@ -48,23 +54,21 @@ func (p *memoryPool) get(size uint64, capacity uint64) []byte {
 	return make([]byte, size, max(size, capacity))
 }
 
-// put clears b (memory never shrinks, so only its length was ever written)
-// and keeps it if there is room.
+// put keeps b, if there is room, for a later get to clear and reuse.
 func (p *memoryPool) put(b []byte) {
 	if p == nil || b == nil || cap(b) > p.maxBytes {
 		return
 	}
-	clear(b)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.free) < p.max {
-		p.free = append(p.free, b[:0])
+		p.free = append(p.free, b)
 		return
 	}
 	// Full: keep the larger buffer, which serves more runs.
 	for i, f := range p.free {
 		if cap(f) < cap(b) {
-			p.free[i] = b[:0]
+			p.free[i] = b
 			return
 		}
 	}

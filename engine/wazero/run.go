@@ -24,7 +24,11 @@ func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
 	if (rc.Restore != nil || rc.Capture != nil) && c.stateErr != nil {
 		return &engine.SetupError{Err: c.stateErr}
 	}
-	alloc := newLimitedAllocator(rc.MemoryLimit, c.tableMins, c.pool)
+	var keep uint64
+	if rc.Restore != nil {
+		keep = uint64(len(rc.Restore.Memory))
+	}
+	alloc := newLimitedAllocator(rc.MemoryLimit, c.tableMins, c.pool, keep)
 	random := rc.Rand
 	if random == nil {
 		random = rand.Reader
