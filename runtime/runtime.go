@@ -295,10 +295,14 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 
 var errCompileTimeout = errors.New("compile time limit reached")
 
-// compileSlots is how many CPUs compiling may keep busy: all but one, so
-// that a server compiling its modules in the background still answers at
-// once.
-func compileSlots() int { return max(1, goruntime.GOMAXPROCS(0)-1) }
+// compileSlots is how many modules compile at once: one per CPU. A module
+// found in the compilation cache loads mostly on one core (decoding,
+// validating, reading the cache), so a server restarting with a warm cache
+// is ready as many times sooner as it has cores. A cold compile uses more
+// goroutines of its own (compileWorkers in engine/wazero); requests still
+// get their share of the CPUs, and serve answers the tool lists from the
+// manifests without waiting for any of it.
+func compileSlots() int { return max(1, goruntime.GOMAXPROCS(0)) }
 
 // compileBackground compiles m when a compile slot is free.
 func (m *Module) compileBackground(ctx context.Context, wasm []byte) {

@@ -221,11 +221,7 @@ func (e *wazeroEngine) Compile(ctx context.Context, wasm []byte) (engine.Compile
 	}
 	// The memory and mutable globals are exported under reserved names, so
 	// that runs can capture and restore them (engine.State).
-	state, err := wasmbin.StateOf(wasm)
-	if err != nil {
-		return nil, fmt.Errorf("prepare module: %w", err)
-	}
-	code, err := e.prepare(wasm)
+	code, state, err := e.prepare(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("prepare module: %w", err)
 	}
@@ -284,30 +280,37 @@ const prepareVersion = 1
 // directory when an earlier compile left it there: preparing a large
 // module takes longer than reading it. A cache that cannot be read or
 // written is skipped.
-func (e *wazeroEngine) prepare(wasm []byte) ([]byte, error) {
+func (e *wazeroEngine) prepare(wasm []byte) ([]byte, wasmbin.State, error) {
 	var path string
 	fuel := e.opts.Interrupt == InterruptFuel
 	if fuel && e.cacheDir != "" {
 		path = filepath.Join(e.cacheDir, "instrumented", fmt.Sprintf("%s-v%d-s%d-p%d.wasm", sha256Hex(wasm), wasmbin.InstrumentVersion, wasmbin.StateVersion, prepareVersion))
 		if b, err := os.ReadFile(path); err == nil && wasmbin.IsInstrumented(b, yieldModule) {
-			return b, nil
+			// What ExposeState found is in the exports it added; a module
+			// it left alone is looked at again, to say why.
+			if st, ok := wasmbin.ExposedState(b); ok {
+				return b, st, nil
+			}
+			st, err := wasmbin.StateOf(wasm)
+			return b, st, err
 		}
 	}
 	code, err := wasmbin.CoalesceData(wasm)
 	if err != nil {
-		return nil, err
+		return nil, wasmbin.State{}, err
 	}
-	if code, _, err = wasmbin.ExposeState(code); err != nil || !fuel {
-		return code, err
+	code, st, err := wasmbin.ExposeState(code)
+	if err != nil || !fuel {
+		return code, st, err
 	}
 	code, err = wasmbin.Instrument(code, yieldModule)
 	if err != nil || path == "" {
-		return code, err
+		return code, st, err
 	}
 	if err := writeAtomic(path, code); err != nil {
 		e.logger.Debug("instrumented module not cached", "path", path, "err", err)
 	}
-	return code, nil
+	return code, st, nil
 }
 
 func sha256Hex(b []byte) string {

@@ -188,6 +188,12 @@ func TestExposeState(t *testing.T) {
 	if g := mod.ExportedGlobal(StateGlobalPrefix + "2"); g == nil || g.Get() != 9 {
 		t.Errorf("global 2: %v", g)
 	}
+	if back, ok := ExposedState(out); !ok || len(back.Globals) != 2 || back.Globals[1] != 2 {
+		t.Errorf("ExposedState: %v %v", back, ok)
+	}
+	if _, ok := ExposedState(wasm); ok {
+		t.Error("ExposedState found exports in a module that has none")
+	}
 	if again, err := StateOf(wasm); err != nil || len(again.Globals) != 2 {
 		t.Errorf("StateOf: %v %v", again, err)
 	}

@@ -3,6 +3,7 @@ package wasmbin
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Export names ExposeState adds. A guest cannot rely on them: they are
@@ -274,4 +275,46 @@ func bodyChangesOutsideMemory(body []byte) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// ExposedState reads back from a module ExposeState rewrote what it
+// reported, from the exports it added: cheaper than StateOf, which walks
+// the code. ok is false when the module has no such exports (ExposeState
+// left it alone, or never saw it).
+func ExposedState(wasm []byte) (st State, ok bool) {
+	sections, err := Parse(wasm)
+	if err != nil {
+		return State{}, false
+	}
+	for _, s := range sections {
+		if s.ID != SectionExport {
+			continue
+		}
+		r := NewReader(s.Payload)
+		n, err := r.U32()
+		if err != nil {
+			return State{}, false
+		}
+		for i := uint32(0); i < n; i++ {
+			name, err := r.Name()
+			if err != nil {
+				return State{}, false
+			}
+			kind, err := r.Byte()
+			if err != nil {
+				return State{}, false
+			}
+			idx, err := r.U32()
+			if err != nil {
+				return State{}, false
+			}
+			switch {
+			case kind == 0x02 && name == StateMemory:
+				ok = true
+			case kind == 0x03 && strings.HasPrefix(name, StateGlobalPrefix):
+				st.Globals = append(st.Globals, idx)
+			}
+		}
+	}
+	return st, ok
 }
