@@ -308,12 +308,32 @@ func unjoin(err error) []error {
 
 // watch waits, in the background, for m to finish compiling, and
 // withdraws it if it fails: its manifest was served at once, before
-// compiling, so that clients need not wait.
+// compiling, so that clients need not wait. A module that compiled gets
+// the snapshots its tools' calls start from (runtime.Module.Prepare), so
+// that no first call waits for one.
 func (g *Gateway) watch(m *runtime.Module) {
 	g.background.Go(func() {
-		if err := m.Ready(g.bgCtx); err != nil && g.bgCtx.Err() == nil {
-			g.logger.Error("module withdrawn: it failed to compile, so its tools, resources and prompts are no longer served", "module", m.Name(), "err", err)
-			g.reg.Withdraw(m)
+		if err := m.Ready(g.bgCtx); err != nil {
+			if g.bgCtx.Err() == nil {
+				g.logger.Error("module withdrawn: it failed to compile, so its tools, resources and prompts are no longer served", "module", m.Name(), "err", err)
+				g.reg.Withdraw(m)
+			}
+			return
+		}
+		mg := g.Grants(m)
+		if mg == nil {
+			return
+		}
+		seen := map[*runtime.Grant]bool{}
+		for _, t := range m.Manifest().Tools {
+			grant := mg.Tools[t.Name]
+			if seen[grant] {
+				continue
+			}
+			seen[grant] = true
+			if err := m.Prepare(g.bgCtx, runtime.Call{Grant: grant, Limits: g.Limits(m)}); err != nil && g.bgCtx.Err() == nil {
+				g.logger.Debug("snapshot not prepared; the first call takes it", "module", m.Name(), "err", err)
+			}
 		}
 	})
 }

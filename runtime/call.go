@@ -356,22 +356,14 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	if m.reactor {
 		rc.Entry = reactorEntry
 	}
-	for _, name := range st.grant.Names() {
-		p, ok := st.grant.Get(name).(Provisioner)
-		if !ok {
-			continue
-		}
-		cleanup, err := p.Provision(rc)
-		if cleanup != nil {
-			defer cleanup()
-		}
-		if err != nil {
-			out.fail(m, t, &CallError{Kind: KindInternal, Message: fmt.Sprintf("cannot set up the call's grants: %s: %v", name, err), Err: err})
-			return
-		}
+	cleanup, err := provision(st.grant, rc)
+	defer cleanup()
+	if err != nil {
+		out.fail(m, t, &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + err.Error(), Err: err})
+		return
 	}
 	m.fromSnapshot(ctx, st, rc)
-	err := m.compiled.Run(context.WithValue(ctx, ctxKey{}, st), rc)
+	err = m.compiled.Run(context.WithValue(ctx, ctxKey{}, st), rc)
 	st.mu.Lock()
 	st.stopped = true
 	st.mu.Unlock()
@@ -388,6 +380,31 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 	if cerr := parse(out, out.Reply); cerr != nil {
 		out.fail(m, t, cerr)
 	}
+}
+
+// provision lets each of grant's capabilities set up rc (environment,
+// mounts). The returned function undoes what they did, on error too.
+func provision(grant *Grant, rc *engine.RunConfig) (func(), error) {
+	var cleanups []func()
+	undo := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	for _, name := range grant.Names() {
+		p, ok := grant.Get(name).(Provisioner)
+		if !ok {
+			continue
+		}
+		cleanup, err := p.Provision(rc)
+		if cleanup != nil {
+			cleanups = append(cleanups, cleanup)
+		}
+		if err != nil {
+			return undo, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return undo, nil
 }
 
 var errTimeout = errors.New("call timed out")

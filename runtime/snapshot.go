@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -200,4 +201,44 @@ func (m *Module) takeSnapshot(ctx context.Context, st *callState, rc *engine.Run
 		m.rt.logger.Debug("reactor snapshot taken", "module", m.Name(), "memory", len(snap.state.Memory))
 	}
 	close(snap.ready)
+}
+
+// Prepare takes the snapshot that calls under c's grant start from, if the
+// module is a reactor that can have one and it is not taken yet, so that
+// the first such call need not: a server calls it in the background once a
+// module is compiled. It waits for the module to compile and for room
+// among the calls like a call (c's limits apply), and returns an error only
+// when it could not try.
+func (m *Module) Prepare(ctx context.Context, c Call) error {
+	if err := m.Ready(ctx); err != nil {
+		return err
+	}
+	if m.snapOff != "" {
+		return nil
+	}
+	limits := m.Limits(c.Limits)
+	wait := m.rt.cfg.queueTimeout
+	if cerr := m.takeSlot(ctx, wait); cerr != nil {
+		return cerr
+	}
+	defer func() { <-m.sem }()
+	release, err := m.rt.admission.acquire(ctx, m, reservation(limits), wait)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(ctx, limits.Timeout)
+	defer cancel()
+	rc := &engine.RunConfig{Args: m.args, Rand: randReader{ctx}, MemoryLimit: uint64(limits.Memory)}
+	undo, err := provision(c.Grant, rc)
+	defer undo()
+	if err != nil {
+		return fmt.Errorf("cannot set up the grants: %w", err)
+	}
+	key := snapshotKey(rc)
+	if snap, build := m.snapshots.lookup(key); build {
+		st := &callState{module: m, cancel: cancel, limits: limits, grant: c.Grant}
+		m.takeSnapshot(ctx, st, rc, key, snap)
+	}
+	return nil
 }

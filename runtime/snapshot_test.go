@@ -222,3 +222,34 @@ func TestSnapshotGoReactor(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Prepare takes the snapshot a grant's calls start from, once.
+func TestPrepareTakesSnapshot(t *testing.T) {
+	r := newTestRuntime(t, nil)
+	m := load(t, r, "testdata/snapshot.wasm")
+	count := func() int {
+		m.snapshots.mu.Lock()
+		defer m.snapshots.mu.Unlock()
+		return len(m.snapshots.byKey)
+	}
+	a := Call{Grant: NewGrant(envGrant{"WHO": "a"})}
+	for i := 0; i < 2; i++ {
+		if err := m.Prepare(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d snapshots after preparing one grant twice, want 1", n)
+	}
+	if got := stateCall(t, m, a); got["warm"] != "1" || got["envs"] != "WHO=a;" {
+		t.Errorf("a call after Prepare: %v, want it started from the prepared snapshot", got)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d snapshots after a call under the prepared grant, want 1", n)
+	}
+	// A command has none.
+	echo := load(t, r, echoWasm)
+	if err := echo.Prepare(context.Background(), Call{}); err != nil {
+		t.Fatal(err)
+	}
+}
