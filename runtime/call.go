@@ -423,12 +423,6 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, err err
 	st.mu.Lock()
 	reason, misuse, internal := st.reason, st.misuse, st.internal
 	st.mu.Unlock()
-	var (
-		setup  *engine.SetupError
-		memory *engine.MemoryLimitError
-		exit   *engine.ExitError
-		trap   *engine.TrapError
-	)
 	switch {
 	case internal != "":
 		return &CallError{Kind: KindInternal, Message: "internal error in wasmgate: " + internal + " (please report this bug)"}
@@ -447,6 +441,19 @@ func classify(parent, ctx context.Context, limits Limits, st *callState, err err
 		return &CallError{Kind: KindHostMisuse, Message: "the tool broke the host-function calling convention: " + misuse}
 	case err == nil:
 		return nil
+	}
+	return classifyFailure(limits, err, stderr)
+}
+
+// classifyFailure is classify for a guest that failed on its own.
+func classifyFailure(limits Limits, err error, stderr *tailWriter) *CallError {
+	var (
+		setup  *engine.SetupError
+		memory *engine.MemoryLimitError
+		exit   *engine.ExitError
+		trap   *engine.TrapError
+	)
+	switch {
 	case errors.As(err, &setup):
 		return &CallError{Kind: KindInternal, Message: "cannot set up the call's grants: " + setup.Error(), Err: err}
 	case errors.As(err, &memory):

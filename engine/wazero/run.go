@@ -3,11 +3,9 @@ package wazero
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	wz "github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -29,24 +27,9 @@ func (c *compiled) Run(ctx context.Context, rc *engine.RunConfig) error {
 		keep = uint64(len(rc.Restore.Memory))
 	}
 	alloc := newLimitedAllocator(rc.MemoryLimit, c.tableMins, c.pool, keep)
-	random := rc.Rand
-	if random == nil {
-		random = rand.Reader
-	}
-	cfg := c.e.base.
-		WithArgs(rc.Args...).
-		WithStdin(bytes.NewReader(rc.Stdin)).
-		WithStdout(rc.Stdout).
-		WithStderr(rc.Stderr).
-		WithRandSource(random).
-		WithNanosleep(func(ns int64) {
-			t := time.NewTimer(time.Duration(ns))
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-			}
-		})
+	o := c.ios.take(c.e.base, ctx, rc)
+	defer c.ios.give(o) // after the instance is closed: deferred first
+	cfg := o.cfg
 	cfg, closeMounts, err := c.e.configure(ctx, cfg, rc)
 	defer closeMounts()
 	if err != nil {

@@ -351,6 +351,8 @@ type compiled struct {
 	// state; globals are the export names of its mutable globals.
 	stateErr error
 	globals  []string
+	// ios are the runs' module configs and what they point to.
+	ios ios
 }
 
 func (c *compiled) Snapshottable() error { return c.stateErr }
