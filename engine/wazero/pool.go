@@ -6,8 +6,10 @@ import (
 )
 
 // defaultPoolBufferBytes is the largest memory kept for reuse: larger ones
-// (a guest that grew far) go back to the Go heap.
-const defaultPoolBufferBytes = 64 << 20
+// (a guest that grew far) go back to the Go heap. With defaultPoolBuffers
+// it bounds what the pool keeps: 16 MiB per CPU and a half (64 MiB on two
+// CPUs), while typical tools use 1-8 MiB (RATIONALE.md).
+const defaultPoolBufferBytes = 16 << 20
 
 // defaultPoolBuffers is how many memories are kept for reuse: enough for
 // every core to run a call while as many more wait in the pool.
