@@ -120,7 +120,11 @@ dependencies stay out of wasmgate's ` + "`go.mod`" + `):
 - **Extism**: ` + "`github.com/extism/go-sdk`" + ` calling ` + "`bench/cmd/report/plugin/echo.wat`" + `,
   which echoes its input (the same request envelope), either on a fresh
   ` + "`CompiledPlugin.Instance`" + ` per call or on one instance for every call. Ratio:
-  wasmgate's time over Extism's; below 1 wasmgate is faster.
+  wasmgate's time over Extism's; below 1 wasmgate is faster. Most of Extism's
+  time on a reused instance goes to the plugin's calls into Extism's kernel
+  (one per 8 bytes of input and of output): go-sdk looks the kernel's function
+  up on each, and wazero makes a new call engine, with its own stack, for each
+  lookup (a CPU profile shows it).
 - **Throughput over stateless HTTP**: ` + "`wasmgate serve --http ADDR --stateless`" + ` serving
   the one module, against ` + "`bench/cmd/nativemcp`" + `, a go-sdk server with the same
   stateless streamable HTTP options whose native Go handler does the same work
