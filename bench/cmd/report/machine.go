@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
@@ -11,6 +12,7 @@ import (
 )
 
 type machine struct {
+	commit    string // of the tree measured
 	date      string
 	cores     int
 	cpu       string
@@ -22,8 +24,13 @@ type machine struct {
 	took      time.Duration
 }
 
-func describeMachine() machine {
+func describeMachine(root string) machine {
+	commit := "?"
+	if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+	}
 	return machine{
+		commit:    commit,
 		date:      time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		cores:     goruntime.NumCPU(),
 		cpu:       procField("/proc/cpuinfo", "model name"),

@@ -47,8 +47,8 @@ func main() {
 	flag.StringVar(&o.out, "o", "", "markdown file whose generated section to rewrite (default ROOT/BENCHMARKS.md; - prints the section)")
 	flag.StringVar(&o.raw, "raw", "", "append the raw numbers of every round to this file (default: none)")
 	flag.BoolVar(&o.quick, "quick", false, "tiny measurements: a smoke run, the numbers mean nothing")
-	flag.IntVar(&o.rounds, "rounds", 0, "rounds of alternating baseline and subject (default 8 per-call, 9 Extism, 4 over HTTP, 6 start-ups; 2 with -quick)")
-	flag.DurationVar(&o.callTime, "call-time", 400*time.Millisecond, "time per side per round of an in-process row")
+	flag.IntVar(&o.rounds, "rounds", 0, "rounds of alternating baseline and subject (default 16 per-call, 15 Extism, 4 over HTTP, 6 start-ups; 2 with -quick)")
+	flag.DurationVar(&o.callTime, "call-time", 200*time.Millisecond, "time per side per round of an in-process row")
 	flag.DurationVar(&o.httpTime, "http-time", 3*time.Second, "time per side per round per concurrency of an HTTP row")
 	flag.StringVar(&only, "only", "", "comma-separated groups to run: "+strings.Join(groups, ", ")+" (default all)")
 	flag.Parse()
@@ -109,8 +109,8 @@ func run(ctx context.Context, o *options) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	m := describeMachine()
-	fmt.Fprintf(raw, "# wasmgate bench report, %s\n# %s\n", m.date, m.summary())
+	m := describeMachine(o.root)
+	fmt.Fprintf(raw, "# wasmgate bench report, %s, commit %s\n# %s\n", m.date, m.commit, m.summary())
 	b := &bench{o: o, tmp: tmp, raw: raw}
 	var rows []row
 	if o.want("percall") || o.want("extism") {

@@ -35,9 +35,13 @@ type target struct {
 	kind   targetKind
 	value  float64
 	strict bool
+	label  string // how the target is written, if not the default
 }
 
 func (t target) String() string {
+	if t.label != "" {
+		return t.label
+	}
 	switch t.kind {
 	case maxRatio:
 		if t.strict {
@@ -88,7 +92,7 @@ func render(m machine, o *options, rows []row) string {
 	if o.quick {
 		w("**A smoke run (`-quick`): these numbers mean nothing.**\n\n")
 	}
-	w("Command: `make bench` (%s, %s). Machine: %s.\n\n", m.date, m.took.Round(time.Second), m.summary())
+	w("Command: `make bench`, at commit %s (%s, took %s). Machine: %s.\n\n", m.commit, m.date, m.took.Round(time.Second), m.summary())
 	w("Each row is a ratio to a baseline measured in the same run: the two (or three) were run alternately, ")
 	w("each round starting with the next one, and the numbers are medians over the rounds ")
 	w("(the ratio is the median of the rounds' ratios). Absolute times drift by up to 2x on these machines; ")

@@ -40,9 +40,9 @@ var callCases = []callCase{
 	{"c-sha256", "C sha256 (`guests/c/hash`, `{\"text\":\"hello world\"}`)", "guests/c/hash/hash.wasm", "sha256", `{"text":"hello world"}`,
 		`b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9`, target{kind: maxRatio, value: 1.2}},
 	{"rust-wordfreq", "Rust example tool `wordfreq` (1.06 MiB of memory at start; 9 words)", "guests/rust/wordfreq/wordfreq.wasm", "word_frequencies",
-		`{"text":"the quick brown fox jumps over the lazy dog"}`, `"total_words":9`, target{kind: maxSeconds, value: 150e-6}},
+		`{"text":"the quick brown fox jumps over the lazy dog"}`, `"total_words":9`, target{kind: maxSeconds, value: 150e-6, label: "≤ 0.15 ms"}},
 	{"go-jsonq", "Go reactor tool `jsonq` (`.items[].id` of a 2-item document)", "guests/go/jsonq/jsonq.wasm", "query",
-		`{"json":"{\"items\":[{\"id\":1},{\"id\":2}]}","path":".items[].id"}`, "1\n2", target{kind: maxSeconds, value: 1.2e-3}},
+		`{"json":"{\"items\":[{\"id\":1},{\"id\":2}]}","path":".items[].id"}`, "1\n2", target{kind: maxSeconds, value: 1.2e-3, label: "≤ 1.2 ms"}},
 }
 
 // inProcess measures the per-call rows and the Extism rows: calls in this
@@ -100,7 +100,7 @@ func (b *bench) inProcess(ctx context.Context) ([]row, error) {
 			raw.close(ctx)
 			return nil, fmt.Errorf("%s: wasmgate: unexpected outcome (%v, %+v)", c.path, err, out)
 		}
-		n := b.rounds(8)
+		n := b.rounds(16)
 		progress("per call: %s, %d rounds of %s each, plain wazero and wasmgate alternately", c.key, n, b.o.callTime)
 		res, err := alternate(n, []func() (float64, error){
 			func() (float64, error) { return perCall(b.o.callTime, func() error { return raw.call(ctx) }) },
@@ -283,7 +283,7 @@ func (b *bench) extism(ctx context.Context, echo func() error) ([]row, error) {
 	if err := echo(); err != nil {
 		return nil, err
 	}
-	n := b.rounds(9)
+	n := b.rounds(15)
 	progress("extism: %d rounds of %s each, wasmgate, Extism fresh and Extism reused in turn", n, b.o.callTime)
 	res, err := alternate(n, []func() (float64, error){
 		func() (float64, error) { return perCall(b.o.callTime, echo) },

@@ -113,7 +113,7 @@ func (b *bench) startup(ctx context.Context) ([]row, error) {
 		baseline: dur(base) + " serving `wat/echo` alone",
 		subject:  dur(subj),
 		ratio:    fmt.Sprintf("%.2fx", ratio),
-		target:   target{kind: maxSeconds, value: 0.5},
+		target:   target{kind: maxSeconds, value: 0.5, label: "≤ 0.5 s"},
 		seconds:  subj,
 		value:    ratio,
 	}}, nil
