@@ -52,7 +52,7 @@ runtime-testdata:
 			echo "$${f%.wat}.wasm differs from a rebuild of $$f: run make guests and commit" >&2; exit 1; fi; \
 	done
 
-## bench: measure every performance target against its baseline, in one run, and rewrite the generated table at the top of BENCHMARKS.md (about 5 minutes; the raw numbers in bench.out)
+## bench: measure every performance target against its baseline, in one run, and rewrite the generated table at the top of BENCHMARKS.md (about 4 minutes on 2 cores; the raw numbers in bench.out)
 bench:
 	rm -f bench.out
 	cd bench && $(GO) run ./cmd/report -root .. -o ../BENCHMARKS.md -raw ../bench.out
