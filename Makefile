@@ -6,7 +6,7 @@ VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 ADDR     ?= 127.0.0.1:8787
 
-.PHONY: all build test test-race vet fmt-check guests guests-check runtime-testdata bench run clean fuzz
+.PHONY: all build test test-race vet fmt-check guests guests-check runtime-testdata bench bench-smoke bench-runtime run clean fuzz
 
 all: build
 
@@ -52,13 +52,24 @@ runtime-testdata:
 			echo "$${f%.wat}.wasm differs from a rebuild of $$f: run make guests and commit" >&2; exit 1; fi; \
 	done
 
-## bench: run the benchmarks recorded in BENCHMARKS.md
+## bench: measure every performance target against its baseline, in one run, and rewrite the generated table at the top of BENCHMARKS.md (about 4 minutes on 2 cores; the raw numbers in bench.out)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./runtime/ | tee bench.out
-	$(GO) test -run '^$$' -bench '^BenchmarkServeStartup$$' -benchtime 5x -count 3 ./cmd/wasmgate/ | tee -a bench.out
+	rm -f bench.out
+	cd bench && $(GO) run ./cmd/report -root .. -o ../BENCHMARKS.md -raw ../bench.out
+
+## bench-smoke: vet and test the benchmark harness (bench/, a module of its own) and run it with tiny measurements, writing nothing in the tree (CI runs it)
+bench-smoke:
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+	@out=$$(mktemp -d "$${TMPDIR:-/tmp}/wasmgate-bench.XXXXXX") && trap 'rm -rf "$$out"' EXIT && \
+	cd bench && $(GO) run ./cmd/report -quick -root .. -o "$$out/BENCHMARKS.md" -raw "$$out/bench.out"
+
+## bench-runtime: the runtime's and serve's go test benchmarks behind the hand-written tables of BENCHMARKS.md (about 4 minutes; output in bench-runtime.out)
+bench-runtime:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./runtime/ | tee bench-runtime.out
+	$(GO) test -run '^$$' -bench '^BenchmarkServeStartup$$' -benchtime 5x -count 3 ./cmd/wasmgate/ | tee -a bench-runtime.out
 
 clean:
-	rm -rf bin bench.out
+	rm -rf bin bench.out bench-runtime.out
 	$(MAKE) -C guests clean
 
 ## fuzz: run every fuzz target for FUZZTIME each (CI runs 20s smoke runs)
