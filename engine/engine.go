@@ -38,6 +38,10 @@ type Config struct {
 	Logger *slog.Logger
 	// HostFuncs are the functions guests may import besides WASI.
 	HostFuncs []HostFunc
+	// MaxRuns is how many runs the runtime lets run at once (0: unknown):
+	// an engine that keeps runs' resources for reuse keeps at most that
+	// many.
+	MaxRuns int
 }
 
 // Factory creates an engine. ctx bounds the creation only.

@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.engine, err = factory(ctx, engine.Config{CacheDir: cacheDir, Logger: logger, HostFuncs: funcs})
+	r.engine, err = factory(ctx, engine.Config{CacheDir: cacheDir, Logger: logger, HostFuncs: funcs, MaxRuns: maxCalls})
 	if err != nil {
 		return nil, err
 	}

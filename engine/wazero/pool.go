@@ -5,15 +5,23 @@ import (
 	"sync"
 )
 
-// defaultPoolBufferBytes is the largest memory kept for reuse: larger ones
-// (a guest that grew far) go back to the Go heap. With defaultPoolBuffers
-// it bounds what the pool keeps: 16 MiB per CPU and a half (64 MiB on two
-// CPUs), while typical tools use 1-8 MiB (RATIONALE.md).
-const defaultPoolBufferBytes = 16 << 20
+// Bounds of the memory pool. A memory larger than poolBufferBytes (a guest
+// that grew far) goes back to the Go heap; the pool keeps one memory per
+// run the runtime lets run at once (engine.Config.MaxRuns, else two per
+// CPU), and at most poolBytes in all: a server that ran 16 Go tools at once
+// keeps their 4 MiB memories, not a fresh 64 MiB of garbage per round of
+// calls (RATIONALE.md).
+const (
+	poolBufferBytes = 16 << 20
+	poolBytes       = 128 << 20
+)
 
-// defaultPoolBuffers is how many memories are kept for reuse: enough for
-// every core to run a call while as many more wait in the pool.
-func defaultPoolBuffers() int { return 2 * runtime.GOMAXPROCS(0) }
+func poolBuffers(maxRuns int) int {
+	if maxRuns > 0 {
+		return maxRuns
+	}
+	return 2 * runtime.GOMAXPROCS(0)
+}
 
 // memoryPool keeps the linear memories of finished runs for later runs, so
 // that a call does not allocate (and fault in, and later collect) a fresh
@@ -27,12 +35,14 @@ type memoryPool struct {
 	// run used: memory never shrinks, so nothing past its length was
 	// written.
 	free     [][]byte
-	max      int
-	maxBytes int
+	held     int // capacity of free, in bytes
+	max      int // buffers
+	maxBytes int // per buffer
+	maxHeld  int // in all
 }
 
-func newMemoryPool(max, maxBytes int) *memoryPool {
-	return &memoryPool{max: max, maxBytes: maxBytes}
+func newMemoryPool(max, maxBytes, maxHeld int) *memoryPool {
+	return &memoryPool{max: max, maxBytes: maxBytes, maxHeld: maxHeld}
 }
 
 // get returns a buffer of length size, reused when one with room is free,
@@ -46,6 +56,7 @@ func (p *memoryPool) get(size, capacity, keep uint64) []byte {
 		for i := len(p.free) - 1; i >= 0; i-- {
 			if b := p.free[i]; uint64(cap(b)) >= size {
 				p.free = append(p.free[:i], p.free[i+1:]...)
+				p.held -= cap(b)
 				p.mu.Unlock()
 				clear(b[min(keep, uint64(len(b))):])
 				return b[:size]
@@ -63,13 +74,15 @@ func (p *memoryPool) put(b []byte) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.free) < p.max {
+	if len(p.free) < p.max && p.held+cap(b) <= p.maxHeld {
 		p.free = append(p.free, b)
+		p.held += cap(b)
 		return
 	}
 	// Full: keep the larger buffer, which serves more runs.
 	for i, f := range p.free {
-		if cap(f) < cap(b) {
+		if cap(f) < cap(b) && p.held-cap(f)+cap(b) <= p.maxHeld {
+			p.held += cap(b) - cap(f)
 			p.free[i] = b
 			return
 		}

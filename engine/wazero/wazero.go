@@ -136,7 +136,7 @@ func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine
 		// the server keeps room for its sockets and its own files.
 		mounts: files.NewShared(files.DefaultTotalOpen()), maxOpen: files.DefaultMaxOpen,
 		base: wz.NewModuleConfig().WithName("").WithSysWalltime().WithSysNanotime().WithStartFunctions(),
-		pool: newMemoryPool(defaultPoolBuffers(), defaultPoolBufferBytes),
+		pool: newMemoryPool(poolBuffers(cfg.MaxRuns), poolBufferBytes, poolBytes),
 	}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(e.rt).Compile(ctx)
 	if err == nil {
