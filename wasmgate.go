@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"time"
@@ -263,20 +264,32 @@ func (g *Gateway) serverOptions() *server.Options {
 func (g *Gateway) open(ctx context.Context, src Source) ([]*runtime.Module, []error) {
 	found, err := src.Modules(ctx)
 	errs := unjoin(err)
+	// Reading, hashing and checking modules is independent work: one per
+	// CPU at once, the results kept in the source's order.
+	opened := make([]*runtime.Module, len(found))
+	failed := make([]error, len(found))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, goruntime.GOMAXPROCS(0))
+	for i, f := range found {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if f.Path != "" {
+				opened[i], failed[i] = g.rt.Open(ctx, f.Path)
+			} else {
+				opened[i], failed[i] = g.rt.OpenBytes(ctx, f.Origin, f.Wasm, f.Manifest)
+			}
+		}()
+	}
+	wg.Wait()
 	var mods []*runtime.Module
-	for _, f := range found {
-		var m *runtime.Module
-		var err error
-		if f.Path != "" {
-			m, err = g.rt.Open(ctx, f.Path)
-		} else {
-			m, err = g.rt.OpenBytes(ctx, f.Origin, f.Wasm, f.Manifest)
-		}
-		if err != nil {
-			errs = append(errs, &ModuleError{Module: f.name(), Err: err})
+	for i, f := range found {
+		if failed[i] != nil {
+			errs = append(errs, &ModuleError{Module: f.name(), Err: failed[i]})
 			continue
 		}
-		mods = append(mods, m)
+		mods = append(mods, opened[i])
 	}
 	return mods, errs
 }

@@ -158,7 +158,7 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 
 // Open reads a .wasm file and checks what needs no compiling: its size and
 // structure, its manifest and its imports. It then compiles the module in
-// the background, a few modules at a time (one per CPU but one), and
+// the background, a few modules at a time (one per CPU), and
 // returns at once: the module's manifest can be served while it compiles,
 // and calls wait for it (see Ready). The manifest comes from the module's
 // wasmgate.manifest section or, when it has none, from NAME.manifest.json
