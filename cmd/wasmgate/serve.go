@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -47,17 +46,7 @@ type serveFlags struct {
 	verbose   bool
 }
 
-// serveGCPercent is the garbage collector's target when GOGC is not set. A
-// server's heap is mostly guests' linear memories, large and live only for
-// a call: at Go's default of 100 a server running 16 Go tools at once
-// peaked at twice their memories; 50 keeps the peak at one and a half
-// times, for no measurable loss of throughput (RATIONALE.md).
-const serveGCPercent = 50
-
 func runServe(ctx context.Context, e *env, args []string) int {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
 	fs := newFlagSet(e, "serve")
 	var f serveFlags
 	fs.StringVar(&f.addr, "http", "", "serve over HTTP at `ADDR` (host:port): streamable HTTP at /mcp, legacy SSE at /sse, health at /healthz (default: stdio)")

@@ -136,7 +136,7 @@ func newEngine(ctx context.Context, o Options, cfg engine.Config) (engine.Engine
 		// the server keeps room for its sockets and its own files.
 		mounts: files.NewShared(files.DefaultTotalOpen()), maxOpen: files.DefaultMaxOpen,
 		base: wz.NewModuleConfig().WithName("").WithSysWalltime().WithSysNanotime().WithStartFunctions(),
-		pool: newMemoryPool(poolBuffers(cfg.MaxRuns), poolBufferBytes, poolBytes),
+		pool: newMemoryPool(poolBuffers(cfg.MaxRuns), poolBufferBytes, poolHeapBytes),
 	}
 	wasi, err := wasi_snapshot_preview1.NewBuilder(e.rt).Compile(ctx)
 	if err == nil {
@@ -166,6 +166,7 @@ func (e *wazeroEngine) WASI() map[string]engine.Signature { return e.wasi }
 
 func (e *wazeroEngine) Close(ctx context.Context) error {
 	err := e.rt.Close(ctx)
+	e.pool.release()
 	return errors.Join(err, e.cache.Close(ctx))
 }
 
