@@ -141,6 +141,9 @@ func New(ctx context.Context, cfg engine.Config) (engine.Engine, error) {
 	}
 	c := wt.NewConfig()
 	c.SetEpochInterruption(true)
+	// Data segments are copied into a resident slot at instantiation
+	// rather than mapped copy-on-write: no page faults on the guest's first
+	// writes, and no descriptor per module image.
 	c.SetMemoryInitCOWSet(false)
 	configPooling(c, uint32(slotCount()), maxMemory, maxTableElements, keepResident, uint32(warmSlots()))
 	e := &wasmtimeEngine{
