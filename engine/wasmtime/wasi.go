@@ -26,6 +26,7 @@ const (
 	errnoIntr    = 27
 	errnoInval   = 28
 	errnoIO      = 29
+	errnoPerm    = 63
 )
 
 // wasiSignatures lists WASI preview 1's functions, all of which Wasmtime's
@@ -125,6 +126,7 @@ func (e *wasmtimeEngine) defineWASI() error {
 		{"random_get", (*run).randomGet},
 		{"poll_oneoff", (*run).pollOneoff},
 		{"path_open", (*run).pathOpen},
+		{"path_symlink", (*run).pathSymlink},
 		{"fd_close", (*run).fdClose},
 		{"fd_renumber", (*run).fdRenumber},
 	}
@@ -160,7 +162,7 @@ func (e *wasmtimeEngine) defineWASI() error {
 // delegated are the WASI functions of Wasmtime's that the engine's own
 // call: for descriptors that are not the run's stdio, to count
 // descriptors, and to read Wasmtime's monotonic clock.
-var delegated = []string{"fd_read", "fd_write", "fd_pread", "fd_pwrite", "path_open", "fd_close", "fd_renumber", "clock_time_get"}
+var delegated = []string{"fd_read", "fd_write", "fd_pread", "fd_pwrite", "path_open", "path_symlink", "fd_close", "fd_renumber", "clock_time_get"}
 
 // trampolineWAT is a module that calls Wasmtime's WASI functions for the
 // engine's own. Wasmtime's WASI finds the memory it reads and writes as
@@ -454,6 +456,39 @@ func (r *run) pathOpen(c *wt.Caller, args []wt.Val) (int32, *wt.Trap) {
 	}
 	r.open++
 	return errno, nil
+}
+
+// pathSymlink is Wasmtime's path_symlink(target, target_len, fd, path,
+// path_len) for targets that point below the link's own directory: a
+// relative path without "..", as engine/wazero's files.SafeLinkTarget. The
+// guest could not follow another out of the mount (Wasmtime resolves its
+// paths within the mount), but a host program walking the directory would.
+func (r *run) pathSymlink(c *wt.Caller, args []wt.Val) (int32, *wt.Trap) {
+	if r.ctx.Err() != nil {
+		return errnoIntr, nil
+	}
+	target, ok := memRange(r.memory(c).bytes(), uint32(args[0].I32()), uint64(uint32(args[1].I32())))
+	if !ok {
+		return errnoFault, nil
+	}
+	if !safeLinkTarget(string(target)) {
+		return errnoPerm, nil
+	}
+	return r.delegate(c, "path_symlink", args)
+}
+
+// safeLinkTarget reports whether a guest may create a symbolic link with
+// this target: a non-empty relative path with no ".." component and no NUL.
+func safeLinkTarget(target string) bool {
+	if target == "" || strings.HasPrefix(target, "/") || strings.ContainsRune(target, 0) {
+		return false
+	}
+	for _, c := range strings.Split(target, "/") {
+		if c == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // fdClose is Wasmtime's fd_close, counting the descriptor closed; a

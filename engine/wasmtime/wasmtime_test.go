@@ -424,6 +424,30 @@ func TestMounts(t *testing.T) {
 	if n := e.files.Load(); n != 0 {
 		t.Errorf("%d descriptors counted after the runs", n)
 	}
+
+	// Links the guest creates point below their directory.
+	link := compileWAT(t, e, `(module
+  (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "../out.txt")
+  (data (i32.const 200) "sub/x")
+  (data (i32.const 300) "up")
+  (data (i32.const 310) "down")
+  (func (export "up") (call $exit (call $symlink (i32.const 100) (i32.const 10) (i32.const 3) (i32.const 300) (i32.const 2))))
+  (func (export "down") (call $exit (call $symlink (i32.const 200) (i32.const 5) (i32.const 3) (i32.const 310) (i32.const 4)))))`)
+	if _, _, err := runGuest(t, context.Background(), link, engine.RunConfig{Entry: []string{"up"}, Mounts: mount(true)}); exitCode(err) != errnoPerm {
+		t.Errorf("a link pointing out of the mount: %v, want EPERM", err)
+	}
+	if _, _, err := runGuest(t, context.Background(), link, engine.RunConfig{Entry: []string{"down"}, Mounts: mount(true)}); err != nil {
+		t.Errorf("a link pointing down: %v", err)
+	}
+	if target, err := os.Readlink(filepath.Join(data, "down")); err != nil || target != "sub/x" {
+		t.Errorf("the link made: %q, %v", target, err)
+	}
+	if _, err := os.Lstat(filepath.Join(data, "up")); err == nil {
+		t.Error("the link pointing out was made")
+	}
 }
 
 // Compiled code is kept in the cache directory and used by the next
