@@ -13,7 +13,8 @@ import (
 )
 
 // eachEngine runs f as a subtest, named by the engine, for every registered
-// engine (engine/wazero registers two: the compiler and the interpreter),
+// engine (engine/wazero registers two: the compiler and the interpreter;
+// built with the wasmtime tag, engines_wasmtime_test.go adds wasmtime),
 // with a config that uses it. The tests that judge behaviour an engine
 // provides (every failure class, interruption, host functions, reactors,
 // compiling) run this way; the rest run on the default engine.
