@@ -12,8 +12,11 @@ import (
 const modulePath = "github.com/wasmgate/wasmgate"
 
 // TestLayout keeps the seams ARCHITECTURE.md describes: it reads the
-// imports of every package's non-test files.
+// imports of every package's non-test files, those built only with the
+// wasmtime tag included.
 func TestLayout(t *testing.T) {
+	bctx := build.Default
+	bctx.BuildTags = append(slices.Clone(bctx.BuildTags), "wasmtime")
 	imports := map[string][]string{} // package (relative) -> imports
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -28,7 +31,7 @@ func TestLayout(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != "." {
 			return filepath.SkipDir // a module of its own (bench/), not wasmgate's packages
 		}
-		p, err := build.ImportDir(path, 0)
+		p, err := bctx.ImportDir(path, 0)
 		if err != nil {
 			return nil // no Go files
 		}
@@ -55,6 +58,17 @@ func TestLayout(t *testing.T) {
 			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, "github.com/tetratelabs/wazero") },
 				"only the wazero engine may import wazero")
 		}
+		if pkg != "engine/wasmtime" {
+			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, "github.com/bytecodealliance/") },
+				"only the wasmtime engine may import wasmtime-go")
+		}
+		if strings.HasPrefix(pkg, "engine/") {
+			// Engines are independent: one does not build on another.
+			check(pkg, func(imp string) bool {
+				rest, ok := strings.CutPrefix(imp, modulePath+"/engine/")
+				return ok && !strings.HasPrefix(pkg+"/", "engine/"+strings.SplitN(rest, "/", 2)[0]+"/")
+			}, "an engine must not import another engine")
+		}
 		if strings.HasPrefix(pkg, "host/") || strings.HasPrefix(pkg, "capability") || pkg == "runtime" || pkg == "server" || pkg == "policy" {
 			check(pkg, func(imp string) bool { return strings.HasPrefix(imp, modulePath+"/engine/") },
 				"it must not depend on an engine implementation")
@@ -76,7 +90,7 @@ func TestLayout(t *testing.T) {
 		return slices.Contains([]string{"server", "policy", "audit", "cmd/wasmgate"}, strings.TrimPrefix(imp, modulePath+"/")) ||
 			strings.HasPrefix(imp, modulePath+"/host/")
 	}, "the capability seam imports no capability, front end or policy")
-	if len(imports["runtime"]) == 0 || len(imports["engine/wazero"]) == 0 {
+	if len(imports["runtime"]) == 0 || len(imports["engine/wazero"]) == 0 || len(imports["engine/wasmtime"]) == 0 {
 		t.Fatalf("packages not found: %v", imports)
 	}
 }

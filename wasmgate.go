@@ -46,8 +46,9 @@ type Options struct {
 	// Sources are where Open finds the modules to serve.
 	Sources []Source
 
-	// Policy grants capabilities and limits per module; nil grants
-	// nothing beyond the bare sandbox.
+	// Policy grants capabilities and limits per module, and may run a
+	// module on another engine than Config's (its entry's engine); nil
+	// grants nothing beyond the bare sandbox.
 	Policy *policy.Policy
 	// PolicyOptions are grants given to every module besides the policy's
 	// (policy.Options.Flags) and how the policy's secrets are resolved. If
@@ -174,6 +175,10 @@ func Open(ctx context.Context, opts Options) (_ *Gateway, err error) {
 	}
 	if opts.Logger != nil {
 		cfg = cfg.WithLogger(opts.Logger)
+	}
+	// A policy entry's engine runs its module on that engine.
+	for module, eng := range opts.Policy.Engines() {
+		cfg = cfg.WithModuleEngine(module, eng)
 	}
 	if g.rt, err = runtime.New(ctx, g.caps.configure(cfg)); err != nil {
 		return nil, err

@@ -310,3 +310,33 @@ func TestGatewayCall(t *testing.T) {
 		t.Errorf("calls not attempted were recorded: %q", got)
 	}
 }
+
+// TestGatewayPolicyEngine: a policy entry's engine runs its module on that
+// engine; the others run on the runtime's.
+func TestGatewayPolicyEngine(t *testing.T) {
+	ctx := context.Background()
+	pol, err := policy.Parse([]byte("modules:\n  add:\n    engine: wazero-interpreter\n"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := wasmgate.Open(ctx, wasmgate.Options{
+		Sources: []wasmgate.Source{wasmgate.Files("guests/wat/add/add.wasm", "guests/wat/echo/echo.wasm")},
+		Policy:  pol,
+		Config:  memConfig(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	engines := map[string]string{}
+	for _, m := range g.Modules() {
+		engines[m.Name()] = m.Engine()
+	}
+	if engines["add"] != "wazero-interpreter" || engines["echo"] != g.Runtime().Engine() {
+		t.Fatalf("engines: %v, the runtime's %s", engines, g.Runtime().Engine())
+	}
+	cs, _ := client(t, g)
+	if got := callText(t, cs, "echo", map[string]any{}); got != "ok" {
+		t.Errorf("echo: %q", got)
+	}
+}

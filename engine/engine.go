@@ -11,9 +11,11 @@
 // code depends on no engine.
 //
 // Engines register themselves by name (Register); the first one registered
-// is the default. A program chooses its engines by importing their
-// packages: wasmgate's command imports engine/wazero, which registers
-// "wazero" (compiled where supported) and "wazero-interpreter".
+// is the default, unless one names itself so (SetDefault). A program
+// chooses its engines by importing their packages: wasmgate's command
+// imports engine/wazero, which registers "wazero" (compiled where
+// supported, and the default) and "wazero-interpreter", and, built with
+// the wasmtime tag, engine/wasmtime, which registers "wasmtime".
 package engine
 
 import (

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -34,15 +35,42 @@ func Register(name string, f Factory) {
 	}
 }
 
-// SetDefault makes the named engine the default.
+// SetDefault makes the named engine the default. It fails with a
+// *NotRegisteredError if no engine has that name.
 func SetDefault(name string) error {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
 	if _, ok := registry.factories[name]; !ok {
-		return fmt.Errorf("engine %q is not registered", name)
+		return &NotRegisteredError{Name: name, Registered: append([]string(nil), registry.names...)}
 	}
 	registry.def = name
 	return nil
+}
+
+// NotRegisteredError is an engine name that no registered engine has: the
+// program was built without it.
+type NotRegisteredError struct {
+	Name string
+	// Registered lists the engines there are, in registration order.
+	Registered []string
+}
+
+func (e *NotRegisteredError) Error() string {
+	if len(e.Registered) == 0 {
+		return fmt.Sprintf("engine %q is not compiled into this program, which has none", e.Name)
+	}
+	return fmt.Sprintf("engine %q is not compiled into this program (it has %s)", e.Name, strings.Join(e.Registered, ", "))
+}
+
+// Check returns nil if an engine is registered under name, else a
+// *NotRegisteredError.
+func Check(name string) error {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if _, ok := registry.factories[name]; ok {
+		return nil
+	}
+	return &NotRegisteredError{Name: name, Registered: append([]string(nil), registry.names...)}
 }
 
 // Lookup returns the factory of the named engine, or nil.

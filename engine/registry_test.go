@@ -39,6 +39,14 @@ func TestRegistry(t *testing.T) {
 	if engine.SetDefault("third") == nil || engine.Lookup("third") != nil {
 		t.Error("an engine never registered was found")
 	}
+	var nre *engine.NotRegisteredError
+	if err := engine.Check("third"); !errors.As(err, &nre) || nre.Name != "third" || !slices.Equal(nre.Registered, []string{"first", "second"}) ||
+		err.Error() != `engine "third" is not compiled into this program (it has first, second)` {
+		t.Errorf("Check of an engine never registered: %v", err)
+	}
+	if err := engine.Check("second"); err != nil {
+		t.Errorf("Check of a registered engine: %v", err)
+	}
 	defer func() {
 		if recover() == nil {
 			t.Error("a second registration of one name did not panic")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/capability"
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/runtime"
 )
 
@@ -77,6 +78,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 type Module struct {
 	Limits Limits
 	Tools  map[string]*Module
+	// Engine names the registered engine the module runs on ("" is the
+	// runtime's): a module entry's engine key. Parse refuses an engine this
+	// program was built without.
+	Engine string
 
 	// entry holds the capabilities' keys as written; offers, what each
 	// capability made of them, by capability name (set by validate).
@@ -101,6 +106,11 @@ func (m *Module) UnmarshalYAML(n *yaml.Node) error {
 			if err := p.Value.Decode(&m.Tools); err != nil {
 				return err
 			}
+		case k == "engine":
+			if p.Value.Kind != yaml.ScalarNode || p.Value.Tag != "!!str" || p.Value.Value == "" {
+				return fmt.Errorf("line %d: engine must be the name of an engine, such as wazero or wasmtime", p.Value.Line)
+			}
+			m.Engine = p.Value.Value
 		case capability.ForKey(k) != nil:
 			if isNull(p.Value) {
 				continue // grants nothing, as if it were not written
@@ -110,7 +120,7 @@ func (m *Module) UnmarshalYAML(n *yaml.Node) error {
 			}
 			m.entry[k] = p.Value
 		default:
-			return fmt.Errorf("line %d: field %s is not a known key in a module entry (known keys: %s)", p.Key.Line, k, strings.Join(append(capability.Keys(), "limits", "tools"), ", "))
+			return fmt.Errorf("line %d: field %s is not a known key in a module entry (known keys: %s)", p.Key.Line, k, strings.Join(append(capability.Keys(), "limits", "tools", "engine"), ", "))
 		}
 	}
 	return nil
@@ -224,6 +234,13 @@ func (m *Module) validate(path, baseDir string, top bool) []string {
 	if !top && len(m.Tools) > 0 {
 		add("tools", "tools cannot be nested inside a tool")
 	}
+	if m.Engine != "" {
+		if !top {
+			add("engine", "an engine runs a whole module: set it in the module's entry, not a tool's")
+		} else if err := engine.Check(m.Engine); err != nil {
+			add("engine", "%v", err)
+		}
+	}
 	for _, t := range sortedKeys(m.Tools) {
 		if tm := m.Tools[t]; tm != nil {
 			problems = append(problems, tm.validate(path+".tools."+t, baseDir, false)...)
@@ -271,6 +288,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Engines maps each module whose entry names an engine to that engine.
+func (p *Policy) Engines() map[string]string {
+	if p == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for name, m := range p.Modules {
+		if m.Engine != "" {
+			out[name] = m.Engine
+		}
+	}
+	return out
 }
 
 // Offers reports whether the policy grants the named capability to some

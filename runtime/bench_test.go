@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/engine/wazero"
 )
 
@@ -122,4 +123,77 @@ func BenchmarkLoad(b *testing.B) {
 func mustJSON(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// BenchmarkEngines compares the registered engines that compile (all but
+// wazero's interpreter: build with -tags wasmtime to include wasmtime) on
+// the same calls through the runtime, interleaved: every iteration makes
+// the call once on each engine, in turn, so that a busy machine slows them
+// alike. It reports each engine's time per call (ENGINE-ns/call) and its
+// ratio to wazero's (ENGINE/wazero); ns/op is their sum.
+func BenchmarkEngines(b *testing.B) {
+	var names []string
+	for _, name := range engine.Registered() {
+		if name != wazero.InterpreterName {
+			names = append(names, name)
+		}
+	}
+	runtimes := make([]*Runtime, len(names))
+	for i, name := range names {
+		runtimes[i] = newTestRuntime(b, NewConfig().WithEngine(engine.Lookup(name)).WithLimits(Limits{Timeout: time.Minute}))
+	}
+	mib := `{"text":` + mustJSON(strings.Repeat("lorem ipsum dolor sit amet\n", 1<<20/27)) + `}`
+	for _, w := range []struct {
+		name, path, tool, args string
+	}{
+		{"small/wat-echo", echoWasm, "echo", `{}`},
+		{"small/c-sha256", cWasm, "sha256", `{"text":"hello world"}`},
+		{"small/go-jsonq", jsonqWasm, "query", `{"json":"{\"a\":[1,2,3]}","path":".a[1]"}`},
+		{"heavy/c-sha256-1MB", cWasm, "sha256", mib},
+		{"heavy/go-word_count-1MB", goWasm, "word_count", mib},
+		{"heavy/fib", "testdata/fib.wasm", "fib", `{}`},
+	} {
+		mods := make([]*Module, len(names))
+		for i, r := range runtimes {
+			mods[i] = load(b, r, w.path)
+		}
+		c := Call{Tool: w.tool, Arguments: json.RawMessage(w.args)}
+		call := func(m *Module) time.Duration {
+			began := time.Now()
+			out, err := m.Call(context.Background(), c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if out.Err != nil {
+				b.Fatal(out.Err)
+			}
+			return time.Since(began)
+		}
+		b.Run(w.name, func(b *testing.B) {
+			for _, m := range mods {
+				call(m) // each engine's first call (a reactor's snapshot, caches) is not measured
+			}
+			spent := make([]time.Duration, len(names))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for k := range names {
+					j := (i + k) % len(names) // who goes first changes every iteration
+					spent[j] += call(mods[j])
+				}
+			}
+			var base float64
+			for j, name := range names {
+				ns := float64(spent[j].Nanoseconds()) / float64(b.N)
+				b.ReportMetric(ns, name+"-ns/call")
+				if name == wazero.Name {
+					base = ns
+				}
+			}
+			for j, name := range names {
+				if name != wazero.Name && base > 0 {
+					b.ReportMetric(float64(spent[j].Nanoseconds())/float64(b.N)/base, name+"/wazero")
+				}
+			}
+		})
+	}
 }

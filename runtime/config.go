@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"log/slog"
+	"maps"
 	goruntime "runtime"
 	"time"
 
@@ -100,6 +101,7 @@ type Config struct {
 	queueTimeout   time.Duration
 	compileTimeout time.Duration
 	engine         engine.Factory
+	moduleEngines  map[string]string // module name -> engine name
 	logger         *slog.Logger
 	hostFuncs      []HostFunc
 	noSnapshots    bool
@@ -125,6 +127,7 @@ func DefaultMaxCalls() int {
 func (c *Config) clone() *Config {
 	cp := *c
 	cp.hostFuncs = append([]HostFunc(nil), c.hostFuncs...)
+	cp.moduleEngines = maps.Clone(c.moduleEngines)
 	return &cp
 }
 
@@ -203,6 +206,25 @@ func (c *Config) WithCompileTimeout(d time.Duration) *Config {
 func (c *Config) WithEngine(f engine.Factory) *Config {
 	cp := c.clone()
 	cp.engine = f
+	return cp
+}
+
+// WithModuleEngine runs the module named module (by its manifest) on the
+// registered engine named engineName (engine.Lookup) instead of the
+// runtime's: the runtime creates that engine, with the configuration of its
+// own, when a module first needs it, and closes it with the runtime. A name
+// no engine is registered under makes the module fail to load with an
+// *engine.NotRegisteredError. "" restores the runtime's engine.
+func (c *Config) WithModuleEngine(module, engineName string) *Config {
+	cp := c.clone()
+	if cp.moduleEngines == nil {
+		cp.moduleEngines = map[string]string{}
+	}
+	if engineName == "" {
+		delete(cp.moduleEngines, module)
+	} else {
+		cp.moduleEngines[module] = engineName
+	}
 	return cp
 }
 

@@ -26,6 +26,7 @@ type Module struct {
 	manifest       *abi.Manifest
 	manifestSource string
 	args           []string // the guest's arguments: its name
+	engine         engine.Engine
 	compiled       engine.Compiled
 	memMinPages    uint64
 	tableMins      []uint64 // declared minimum of each table, in elements
@@ -61,6 +62,9 @@ type Export struct {
 
 // Name is the module's name from its manifest.
 func (m *Module) Name() string { return m.manifest.Name }
+
+// Engine is the name of the engine the module runs on.
+func (m *Module) Engine() string { return m.engine.Name() }
 
 // Path is the file the module was loaded from.
 func (m *Module) Path() string { return m.path }

@@ -16,7 +16,7 @@ import (
 // once. The module keeps wasm until it is compiled; the caller must not
 // modify it.
 func (r *Runtime) OpenBytes(ctx context.Context, origin string, wasm, manifest []byte) (*Module, error) {
-	m, err := r.openBytes(origin, wasm, manifest)
+	m, err := r.openBytes(ctx, origin, wasm, manifest)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", origin, err)
 	}
@@ -28,7 +28,7 @@ func (r *Runtime) OpenBytes(ctx context.Context, origin string, wasm, manifest [
 	return m, nil
 }
 
-func (r *Runtime) openBytes(origin string, wasm, manifest []byte) (*Module, error) {
+func (r *Runtime) openBytes(ctx context.Context, origin string, wasm, manifest []byte) (*Module, error) {
 	if len(wasm) > MaxModuleSize {
 		return nil, fmt.Errorf("module is larger than %s", abi.Size(MaxModuleSize))
 	}
@@ -43,5 +43,5 @@ func (r *Runtime) openBytes(origin string, wasm, manifest []byte) (*Module, erro
 		}
 		manifest, source = raw, "section "+abi.ManifestSection
 	}
-	return r.prepare(origin, wasm, manifest, source)
+	return r.prepare(ctx, origin, wasm, manifest, source)
 }

@@ -13,7 +13,8 @@
 // MCP's answer.
 //
 // The WebAssembly engine comes from package engine: Config.WithEngine, or
-// else the default registered engine. A program imports the engines it
+// else the default registered engine; Config.WithModuleEngine runs one
+// module on another registered engine. A program imports the engines it
 // offers, as wasmgate's command does:
 //
 //	import _ "github.com/wasmgate/wasmgate/engine/wazero"
@@ -51,10 +52,15 @@ const MaxModuleSize = 16 << 20
 // Runtime compiles and runs modules. It is safe for concurrent use.
 type Runtime struct {
 	cfg       *Config
-	engine    engine.Engine
+	engine    engine.Engine // the runtime's engine
+	engineCfg engine.Config // what every engine is created with
 	logger    *slog.Logger
-	wasi      map[string]engine.Signature
 	hostFuncs map[string]HostFunc
+	// engines are the other engines modules run on (Config.WithModuleEngine),
+	// by name, created when first needed; closed is set once Close began.
+	enginesMu sync.Mutex
+	engines   map[string]engine.Engine
+	closed    bool
 	admission *admission
 	compiling chan struct{} // a slot per module compiling in the background
 	// compiles counts background compiles, which compileCtx stops.
@@ -103,25 +109,66 @@ func New(ctx context.Context, cfg *Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.engine, err = factory(ctx, engine.Config{CacheDir: cacheDir, Logger: logger, HostFuncs: funcs, MaxRuns: maxCalls})
+	r.engineCfg = engine.Config{CacheDir: cacheDir, Logger: logger, HostFuncs: funcs, MaxRuns: maxCalls}
+	r.engine, err = factory(ctx, r.engineCfg)
 	if err != nil {
 		return nil, err
 	}
-	r.wasi = r.engine.WASI()
 	r.compileCtx, r.stopCompiles = context.WithCancel(context.WithoutCancel(ctx))
 	return r, nil
 }
 
-// Close releases the runtime, its modules and the in-memory cache.
+// Close releases the runtime, its modules, its engines and the in-memory
+// cache.
 func (r *Runtime) Close(ctx context.Context) error {
 	// Background compiles write to the cache: stop them and wait first.
 	r.stopCompiles()
 	r.compiles.Wait()
-	return r.engine.Close(ctx)
+	r.enginesMu.Lock()
+	r.closed = true
+	others := r.engines
+	r.engines = nil
+	r.enginesMu.Unlock()
+	errs := []error{r.engine.Close(ctx)}
+	for _, e := range others {
+		errs = append(errs, e.Close(ctx))
+	}
+	return errors.Join(errs...)
 }
 
-// Engine is the name of the engine that runs the runtime's guests.
+// Engine is the name of the engine that runs the runtime's guests, but for
+// those of modules given another (Config.WithModuleEngine; Module.Engine).
 func (r *Runtime) Engine() string { return r.engine.Name() }
+
+// engineFor returns the engine the module named module runs on, creating
+// it the first time one of its modules needs it.
+func (r *Runtime) engineFor(ctx context.Context, module string) (engine.Engine, error) {
+	name := r.cfg.moduleEngines[module]
+	if name == "" || name == r.engine.Name() {
+		return r.engine, nil
+	}
+	r.enginesMu.Lock()
+	defer r.enginesMu.Unlock()
+	if r.closed {
+		return nil, errors.New("the runtime is closed")
+	}
+	if e := r.engines[name]; e != nil {
+		return e, nil
+	}
+	factory := engine.Lookup(name)
+	if factory == nil {
+		return nil, engine.Check(name)
+	}
+	e, err := factory(context.WithoutCancel(ctx), r.engineCfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine %s: %w", name, err)
+	}
+	if r.engines == nil {
+		r.engines = map[string]engine.Engine{}
+	}
+	r.engines[name] = e
+	return e, nil
+}
 
 // Usage is what the calls of all modules hold together.
 type Usage struct {
@@ -200,7 +247,7 @@ func (r *Runtime) open(ctx context.Context, path string) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.prepare(path, wasm, manifest, source)
+	m, err := r.prepare(ctx, path, wasm, manifest, source)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +283,7 @@ func findManifest(path string, wasm []byte) ([]byte, string, error) {
 // is compiled. path names it in errors and inspect output; manifestSource
 // says where manifest came from.
 func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byte, manifestSource string) (*Module, error) {
-	m, err := r.prepare(path, wasm, manifest, manifestSource)
+	m, err := r.prepare(ctx, path, wasm, manifest, manifestSource)
 	if err != nil {
 		return nil, err
 	}
@@ -248,11 +295,15 @@ func (r *Runtime) Compile(ctx context.Context, path string, wasm, manifest []byt
 }
 
 // prepare checks what needs no compiling and returns the module, not yet
-// compiled.
-func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource string) (*Module, error) {
+// compiled, with the engine it runs on.
+func (r *Runtime) prepare(ctx context.Context, path string, wasm, manifest []byte, manifestSource string) (*Module, error) {
 	man, err := abi.ParseManifest(manifest)
 	if err != nil {
 		return nil, fmt.Errorf("manifest (%s): %w", manifestSource, err)
+	}
+	eng, err := r.engineFor(ctx, man.Name)
+	if err != nil {
+		return nil, err
 	}
 	// The function bodies are checked before compiling, in the background
 	// (compileChecked): walking them is most of the time a module takes to
@@ -264,6 +315,7 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 	sum := sha256.Sum256(wasm)
 	m := &Module{
 		rt:             r,
+		engine:         eng,
 		path:           path,
 		sha256:         hex.EncodeToString(sum[:]),
 		size:           len(wasm),
@@ -287,7 +339,7 @@ func (r *Runtime) prepare(path string, wasm, manifest []byte, manifestSource str
 	for _, im := range info.Imports {
 		m.imports = append(m.imports, Import{Module: im.Module, Name: im.Name, Kind: im.Kind})
 	}
-	if err := r.checkImports(info.Imports); err != nil {
+	if err := r.checkImports(eng, info.Imports); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -333,7 +385,7 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.compileTimeout, errCompileTimeout)
 	defer cancel()
-	compiled, err := compileModule(ctx, r.engine, wasm)
+	compiled, err := compileModule(ctx, m.engine, wasm)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errCompileTimeout) {
 			return fmt.Errorf("compile: it took longer than %s, the compile time limit; a module this large or this deeply nested is refused", r.cfg.compileTimeout)
@@ -353,7 +405,7 @@ func (m *Module) compileChecked(ctx context.Context, wasm []byte) error {
 // inspectCompiled checks a compiled module's imports and exports against
 // what wasmgate provides and needs, and records its exports.
 func (m *Module) inspectCompiled(compiled engine.Compiled) error {
-	if err := m.rt.checkFunctionImports(compiled); err != nil {
+	if err := m.rt.checkFunctionImports(m.engine, compiled); err != nil {
 		return err
 	}
 	exported := compiled.ExportedFunctions()
@@ -411,15 +463,17 @@ func compileModule(ctx context.Context, e engine.Engine, code []byte) (compiled 
 	return e.Compile(ctx, code)
 }
 
-// checkImports rejects imports this runtime cannot satisfy, before compiling.
-func (r *Runtime) checkImports(imports []wasmbin.Import) error {
+// checkImports rejects imports this runtime and the module's engine cannot
+// satisfy, before compiling.
+func (r *Runtime) checkImports(eng engine.Engine, imports []wasmbin.Import) error {
+	wasi := eng.WASI()
 	var problems []string
 	for _, im := range imports {
 		switch {
 		case im.Kind != "func":
 			problems = append(problems, fmt.Sprintf("imports %s %s.%s, but wasmgate provides only functions", im.Kind, im.Module, im.Name))
 		case im.Module == engine.WASIModule:
-			if _, ok := r.wasi[im.Name]; !ok {
+			if _, ok := wasi[im.Name]; !ok {
 				problems = append(problems, fmt.Sprintf("imports %s.%s, which is not a WASI preview1 function", im.Module, im.Name))
 			}
 		case im.Module == abi.HostModule:
@@ -437,13 +491,14 @@ func (r *Runtime) checkImports(imports []wasmbin.Import) error {
 }
 
 // checkFunctionImports compares imported function signatures with ours.
-func (r *Runtime) checkFunctionImports(compiled engine.Compiled) error {
+func (r *Runtime) checkFunctionImports(eng engine.Engine, compiled engine.Compiled) error {
+	wasi := eng.WASI()
 	var problems []string
 	for _, im := range compiled.ImportedFunctions() {
 		var want engine.Signature
 		switch im.Module {
 		case engine.WASIModule:
-			want = r.wasi[im.Name]
+			want = wasi[im.Name]
 		case abi.HostModule:
 			h := r.hostFuncs[im.Name]
 			want = engine.Signature{Params: h.Params, Results: h.Results}

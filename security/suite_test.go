@@ -120,7 +120,8 @@ func repack(t *testing.T, dir, name string, network []string) string {
 
 // eachEngine runs f as a subtest, named by the engine, for every
 // registered engine (engine/wazero registers the compiler and the
-// interpreter).
+// interpreter; built with the wasmtime tag, engines_wasmtime_test.go adds
+// wasmtime).
 func eachEngine(t *testing.T, f func(t *testing.T, eng string)) {
 	t.Helper()
 	for _, name := range engine.Registered() {

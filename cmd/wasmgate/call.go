@@ -14,6 +14,7 @@ import (
 	"github.com/wasmgate/wasmgate"
 	"github.com/wasmgate/wasmgate/abi"
 	"github.com/wasmgate/wasmgate/audit"
+	"github.com/wasmgate/wasmgate/policy"
 	"github.com/wasmgate/wasmgate/runtime"
 	"github.com/wasmgate/wasmgate/server"
 )
@@ -63,10 +64,17 @@ func openAudit(path string) (*audit.Log, error) {
 	return audit.Open(path)
 }
 
-// newRuntime creates the runtime a command uses; -v logs to stderr.
-func newRuntime(ctx context.Context, e *env, verbose bool, caps *hostCaps) (*runtime.Runtime, error) {
-	cfg, err := caps.configure(runtime.NewConfig())
+// newRuntime creates the runtime a command uses, on ef's engine and those
+// pol names for its modules; -v logs to stderr.
+func newRuntime(ctx context.Context, e *env, verbose bool, caps *hostCaps, ef *engineFlag, pol *policy.Policy) (*runtime.Runtime, error) {
+	cfg, err := ef.configure(runtime.NewConfig())
 	if err != nil {
+		return nil, err
+	}
+	for module, eng := range pol.Engines() {
+		cfg = cfg.WithModuleEngine(module, eng)
+	}
+	if cfg, err = caps.configure(cfg); err != nil {
 		return nil, err
 	}
 	if verbose {
@@ -96,6 +104,8 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	lf.register(fs)
 	var gf grantFlags
 	gf.register(fs)
+	var ef engineFlag
+	ef.register(fs)
 	auditFile := fs.String("audit", "", "append a JSON line describing the call to `FILE`")
 	verbose := fs.Bool("v", false, "print the guest's log, progress and stderr to stderr")
 	resource := fs.String("resource", "", "read the resource at `URI` (one of the module's resources or a URI its templates match) instead of calling a tool")
@@ -137,7 +147,12 @@ func runCall(ctx context.Context, e *env, args []string) int {
 
 	pol, popts, err := gf.load()
 	if err != nil {
-		e.errorf("call: %v", err)
+		e.errorf("call: %v%s", err, engineHint(err))
+		return exitUsage
+	}
+	cfg, err := ef.configure(runtime.NewConfig())
+	if err != nil {
+		e.errorf("call: %v%s", err, engineHint(err))
 		return exitUsage
 	}
 	auditLog, err := openAudit(*auditFile)
@@ -154,6 +169,7 @@ func runCall(ctx context.Context, e *env, args []string) int {
 		PolicyOptions:    popts,
 		PolicyNamesLater: true, // a policy may cover many modules; call loads one
 		StateDir:         gf.stateDir,
+		Config:           cfg,
 		Limits:           lf.limits(), // the command line's limits win over the policy's
 		OnLoadError:      func(err error) { loadErr = errors.Join(loadErr, err) },
 	}
@@ -165,7 +181,7 @@ func runCall(ctx context.Context, e *env, args []string) int {
 	}
 	g, err := wasmgate.Open(ctx, opts)
 	if err != nil {
-		e.errorf("call: %v%s", err, stateDirHint(err))
+		e.errorf("call: %v%s%s", err, stateDirHint(err), engineHint(err))
 		return exitUsage
 	}
 	defer g.Close()

@@ -227,21 +227,24 @@ func upperFirst(s string) string {
 
 func versionString() string {
 	v := version
-	wazero := "unknown"
+	wazero, wasmtime := "unknown", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version
 		}
 		for _, d := range bi.Deps {
-			if d.Path == "github.com/tetratelabs/wazero" {
+			switch {
+			case d.Path == "github.com/tetratelabs/wazero":
 				wazero = d.Version
+			case strings.HasPrefix(d.Path, "github.com/bytecodealliance/wasmtime-go/"):
+				wasmtime = ", wasmtime-go " + d.Version // built with the wasmtime tag
 			}
 		}
 	}
 	if v == "" {
 		v = "dev"
 	}
-	return fmt.Sprintf("wasmgate %s (abi %d, wazero %s, %s %s/%s)", v, abi.Version, wazero, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
+	return fmt.Sprintf("wasmgate %s (abi %d, wazero %s%s, %s %s/%s)", v, abi.Version, wazero, wasmtime, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
 }
 
 func runVersion(_ context.Context, e *env, args []string) int {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wasmgate/wasmgate/engine"
 )
 
 const (
@@ -436,5 +438,43 @@ func TestHelpShowsLongFlags(t *testing.T) {
 		if code, _, errOut := runCLI(t, "", "call", flag, "5s", guests+"/wat/echo/echo.wasm", "echo"); code != exitOK {
 			t.Errorf("call %s 5s: exit %d %s", flag, code, errOut)
 		}
+	}
+}
+
+// --engine picks the engine of call, inspect and serve, among those built
+// in; a policy's engine: for a module wins. An engine this wasmgate was
+// built without is a usage error saying how to get it.
+func TestEngineFlag(t *testing.T) {
+	echo := guests + "/wat/echo/echo.wasm"
+	code, out, errOut := runCLI(t, "", "inspect", "--engine", "wazero-interpreter", echo)
+	if code != exitOK || !strings.Contains(out, "engine    wazero-interpreter\n") {
+		t.Errorf("inspect --engine wazero-interpreter: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "call", "--engine", "wazero-interpreter", echo, "echo"); code != exitOK || !strings.Contains(out, `"ok"`) {
+		t.Errorf("call --engine wazero-interpreter: exit %d %s %s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "call", "--engine", "nope", echo, "echo")
+	if code != exitUsage || !strings.Contains(errOut, `--engine: engine "nope" is not compiled into this program (it has wazero, wazero-interpreter`) {
+		t.Errorf("call --engine nope: exit %d %s", code, errOut)
+	}
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pol, []byte("modules:\n  echo:\n    engine: wazero-interpreter\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "", "inspect", "--engine", "wazero", "--policy", pol, echo); code != exitOK || !strings.Contains(out, "engine    wazero-interpreter\n") {
+		t.Errorf("inspect with a policy's engine: exit %d\n%s%s", code, out, errOut)
+	}
+	if engine.Lookup("wasmtime") != nil {
+		return // built with the wasmtime tag
+	}
+	hint := "build wasmgate with make build-wasmtime"
+	if code, _, errOut := runCLI(t, "", "serve", "--engine", "wasmtime", echo); code != exitUsage || !strings.Contains(errOut, `engine "wasmtime" is not compiled`) || !strings.Contains(errOut, hint) {
+		t.Errorf("serve --engine wasmtime: exit %d %s", code, errOut)
+	}
+	if err := os.WriteFile(pol, []byte("modules:\n  echo:\n    engine: wasmtime\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "", "call", "--policy", pol, echo, "echo"); code != exitUsage || !strings.Contains(errOut, "modules.echo.engine") || !strings.Contains(errOut, hint) {
+		t.Errorf("a policy naming wasmtime: exit %d %s", code, errOut)
 	}
 }

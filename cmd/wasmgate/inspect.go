@@ -21,6 +21,7 @@ type inspectReport struct {
 	SHA256         string           `json:"sha256"`
 	Size           int              `json:"size"`
 	ManifestSource string           `json:"manifestSource"`
+	Engine         string           `json:"engine"`
 	Manifest       *abi.Manifest    `json:"manifest"`
 	Limits         inspectLimits    `json:"limits"`
 	Permissions    []policy.Line    `json:"permissions"`
@@ -45,6 +46,8 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	lf.register(fs)
 	var gf grantFlags
 	gf.register(fs)
+	var ef engineFlag
+	ef.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -55,14 +58,14 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 	}
 	pol, popts, err := gf.load()
 	if err != nil {
-		e.errorf("inspect: %v", err)
+		e.errorf("inspect: %v%s", err, engineHint(err))
 		return exitUsage
 	}
 	caps := &hostCaps{}
 	defer caps.close()
-	rt, err := newRuntime(ctx, e, false, caps)
+	rt, err := newRuntime(ctx, e, false, caps, &ef, pol)
 	if err != nil {
-		e.errorf("inspect: %v", err)
+		e.errorf("inspect: %v%s", err, engineHint(err))
 		return exitUsage
 	}
 	defer rt.Close(context.Background())
@@ -94,7 +97,7 @@ func runInspect(ctx context.Context, e *env, args []string) int {
 // reportOf describes a loaded module with its grants and limits.
 func reportOf(mod *runtime.Module, pol *policy.Policy, popts *policy.Options, limits runtime.Limits) (*inspectReport, *policy.ModuleGrants, error) {
 	rep := &inspectReport{
-		Path: mod.Path(), SHA256: mod.SHA256(), Size: mod.Size(), ManifestSource: mod.ManifestSource(),
+		Path: mod.Path(), SHA256: mod.SHA256(), Size: mod.Size(), ManifestSource: mod.ManifestSource(), Engine: mod.Engine(),
 		Manifest: mod.Manifest(), Imports: mod.Imports(), Exports: mod.Exports(),
 	}
 	if rep.Imports == nil {
@@ -239,6 +242,7 @@ func printInspect(w io.Writer, rep *inspectReport, mod *runtime.Module, mg *poli
 	fmt.Fprintf(tw, "file\t%s (%s, sha256 %s)\n", rep.Path, abi.Size(rep.Size), rep.SHA256)
 	fmt.Fprintf(tw, "manifest\t%s (abi %d)\n", rep.ManifestSource, m.ABI)
 	fmt.Fprintf(tw, "memory\tneeds %s at start\n", mod.InitialMemory())
+	fmt.Fprintf(tw, "engine\t%s\n", rep.Engine)
 	tw.Flush()
 
 	fmt.Fprintf(w, "\ntools (%d)\n", len(m.Tools))

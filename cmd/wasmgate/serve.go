@@ -38,6 +38,7 @@ type serveFlags struct {
 	perModule int
 	budget    budgetFlags
 	cache     cacheFlag
+	engine    engineFlag
 	tokenFile string
 	http      httpFlags
 	limits    limitFlags
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	f.limits.register(fs)
 	f.budget.register(fs)
 	f.cache.register(fs)
+	f.engine.register(fs)
 	f.grants.register(fs)
 	fs.StringVar(&f.auditFile, "audit", "", "append one JSON line per call to `FILE` (default: no audit log)")
 	fs.BoolVar(&f.verbose, "v", false, "log every call and the MCP SDK's activity to stderr (default false)")
@@ -103,7 +105,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	pol, popts, err := f.grants.load()
 	if err != nil {
-		e.errorf("serve: %v", err)
+		e.errorf("serve: %v%s", err, engineHint(err))
+		return exitUsage
+	}
+	cfg, err := f.engine.configure(f.cache.configure(f.budget.configure(runtime.NewConfig().WithMaxConcurrency(f.perModule))))
+	if err != nil {
+		e.errorf("serve: %v%s", err, engineHint(err))
 		return exitUsage
 	}
 	auditLog, err := openAudit(f.auditFile)
@@ -123,7 +130,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		Policy:         pol,
 		PolicyOptions:  popts,
 		StateDir:       f.grants.stateDir,
-		Config:         f.cache.configure(f.budget.configure(runtime.NewConfig().WithMaxConcurrency(f.perModule))),
+		Config:         cfg,
 		Limits:         f.limits.limits(), // the command line's limits win over the policy's, as in call
 		PollAfter:      f.pollAfter,
 		Implementation: &mcp.Implementation{Name: "wasmgate", Title: "wasmgate", Version: versionNumber()},
@@ -138,7 +145,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	g, err := wasmgate.Open(ctx, opts)
 	if err != nil {
-		e.errorf("serve: %v%s", err, stateDirHint(err))
+		e.errorf("serve: %v%s%s", err, stateDirHint(err), engineHint(err))
 		return exitUsage
 	}
 	// The compile watchers stop, and are waited for, before serve returns

@@ -2,8 +2,9 @@
 // and registers two engines: "wazero", which compiles to native code where
 // wazero supports it (amd64, arm64) and interprets elsewhere, and
 // "wazero-interpreter", which always interprets (no compile time, slower
-// calls). Importing the package registers them; "wazero" is the default
-// unless an engine was registered before it.
+// calls). Importing the package registers them and makes "wazero" the
+// default, whichever engines are registered before or after it (a program
+// that wants another calls engine.SetDefault).
 //
 // Guests are stopped at their deadline by fuel instrumentation by default
 // (see Interrupt and RATIONALE.md): each module is rewritten at compile so
@@ -45,6 +46,11 @@ const (
 func init() {
 	engine.Register(Name, Factory(Options{}))
 	engine.Register(InterpreterName, Factory(Options{Interpreter: true}))
+	// Named, not left to "the first registered": packages initialise in
+	// the order of their import paths, and engine/wasmtime's comes first.
+	if err := engine.SetDefault(Name); err != nil {
+		panic(err)
+	}
 }
 
 // Interrupt selects how a running guest is stopped when its run's context

@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzInstrument rewrites arbitrary bytes: it must never panic, and a module
-// wazero accepts must still be accepted after instrumentation.
+// wazero accepts must still be accepted after instrumentation, with fuel
+// (Instrument) or without (InstrumentGrowth).
 func FuzzInstrument(f *testing.F) {
 	f.Add(minimal)
 	for _, dir := range []string{"../../runtime/testdata", "../../guests/testdata/hostile", "../../guests/wat/echo"} {
@@ -42,6 +43,11 @@ func FuzzInstrument(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Instrument and InstrumentGrowth read the same instructions.
+		growth, err := InstrumentGrowth(wasm, "m")
+		if err != nil {
+			t.Fatalf("Instrument accepted a module InstrumentGrowth refused: %v", err)
+		}
 		orig, err := compile(ctx, r, wasm)
 		if err != nil {
 			return // not a valid module to begin with (or one wazero cannot validate)
@@ -50,6 +56,10 @@ func FuzzInstrument(f *testing.F) {
 		c, err := compile(ctx, r, out)
 		if err != nil {
 			t.Fatalf("valid module became invalid after instrumentation: %v", err)
+		}
+		c.Close(ctx)
+		if c, err = compile(ctx, r, growth); err != nil {
+			t.Fatalf("valid module became invalid after routing its growth: %v", err)
 		}
 		c.Close(ctx)
 		if joinErr != nil || exposeErr != nil {

@@ -25,7 +25,17 @@ const (
 	// let the growth happen, or 0xFFFFFFFF to make it fail (table.grow then
 	// returns -1, as it does past a table's declared maximum).
 	FuncTableGrow = "table_grow"
+	// FuncMemoryGrow is (delta, size, memory i32) -> i32, imported by
+	// InstrumentGrowth: called before every memory.grow with the memory's
+	// current size in pages; the host returns delta to let the growth
+	// happen, or 0xFFFFFFFF to make it fail (no 32-bit memory can grow by
+	// that many pages, so memory.grow returns -1).
+	FuncMemoryGrow = "memory_grow"
 )
+
+// GrowthVersion changes whenever InstrumentGrowth's output for the same
+// input does, so that caches of what it produced are keyed by it.
+const GrowthVersion = 1
 
 // InstrumentVersion changes whenever Instrument's output for the same input
 // does, so that caches of instrumented modules are keyed by it.
@@ -113,6 +123,22 @@ const (
 // exports, the start function, global initializers and the name section).
 // DWARF and code-metadata sections are dropped: their offsets would be wrong.
 func Instrument(wasm []byte, hostModule string) ([]byte, error) {
+	return instrument(wasm, hostModule, true)
+}
+
+// InstrumentGrowth makes a module ask the host before it grows a memory or
+// a table, for an engine that stops guests by other means than fuel but
+// counts memory and tables against one limit together: it imports
+// hostModule.FuncMemoryGrow and hostModule.FuncTableGrow and puts a call
+// before every memory.grow and table.grow, as Instrument does for
+// table.grow. It adds no fuel, no checks and no locals; function references
+// are renumbered as by Instrument.
+func InstrumentGrowth(wasm []byte, hostModule string) ([]byte, error) {
+	return instrument(wasm, hostModule, false)
+}
+
+// instrument is Instrument with fuel, else InstrumentGrowth.
+func instrument(wasm []byte, hostModule string, fuel bool) ([]byte, error) {
 	sections, err := Parse(wasm)
 	if err != nil {
 		return nil, err
@@ -166,37 +192,53 @@ func Instrument(wasm []byte, hostModule string) ([]byte, error) {
 	// take the first defined functions' indices; the fuel global comes after
 	// every existing global.
 	ins := &instrumenter{
-		shiftFrom: importedFuncs,
-		yield:     importedFuncs,
-		tableGrow: importedFuncs + 1,
-		fuel:      importedGlobals + definedGlobals,
-		params:    params,
-		funcTypes: funcTypes,
+		shiftFrom:  importedFuncs,
+		yield:      importedFuncs,
+		tableGrow:  importedFuncs + 1,
+		memoryGrow: noFunc,
+		params:     params,
+		funcTypes:  funcTypes,
 	}
-	ins.check = ins.checkSequence()
-
+	// (i32, i32, i32) -> i32, the type of table_grow and memory_grow.
+	growType := []byte{0x60, 0x03, 0x7F, 0x7F, 0x7F, 0x01, 0x7F}
 	newTypes := [][]byte{
-		{0x60, 0x00, 0x01, 0x7F},                   // yield: () -> i32
-		{0x60, 0x03, 0x7F, 0x7F, 0x7F, 0x01, 0x7F}, // table_grow: (i32, i32, i32) -> i32
+		{0x60, 0x00, 0x01, 0x7F}, // yield: () -> i32
+		growType,                 // table_grow
+	}
+	names := []string{FuncYield, FuncTableGrow}
+	// The fuel global, when there is one: (mut i32) (i32.const 0).
+	var fuelGlobal []byte
+	if fuel {
+		ins.fuel, ins.charging = importedGlobals+definedGlobals, true
+		ins.check = ins.checkSequence()
+		fuelGlobal = []byte{0x7F, 0x01, 0x41, 0x00, 0x0B}
+	} else {
+		// memory_grow takes yield's place: the same number of imports,
+		// so function indices shift alike.
+		ins.yield, ins.memoryGrow = noFunc, importedFuncs
+		newTypes[0], names[0] = growType, FuncMemoryGrow
 	}
 	var newImports [][]byte
-	for i, name := range []string{FuncYield, FuncTableGrow} {
+	for i, name := range names {
 		im := appendName(nil, hostModule)
 		im = appendName(im, name)
 		im = append(im, 0x00)
 		newImports = append(newImports, AppendU32(im, types+uint32(i)))
 	}
-	fuelGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // (mut i32) (i32.const 0)
 
 	added := map[byte][]byte{
 		SectionType:   appendVec(nil, newTypes...),
 		SectionImport: appendVec(nil, newImports...),
-		SectionGlobal: appendVec(nil, fuelGlobal),
+	}
+	missing := []byte{SectionType, SectionImport}
+	if fuel {
+		added[SectionGlobal] = appendVec(nil, fuelGlobal)
+		missing = append(missing, SectionGlobal)
 	}
 	seen := map[byte]bool{}
 	out := make([]Section, 0, len(sections)+3)
 	insertMissing := func(before byte) {
-		for _, id := range []byte{SectionType, SectionImport, SectionGlobal} {
+		for _, id := range missing {
 			if !seen[id] && sectionOrder[id] < sectionOrder[before] {
 				seen[id] = true
 				out = append(out, Section{ID: id, Payload: added[id]})
@@ -250,15 +292,22 @@ func Instrument(wasm []byte, hostModule string) ([]byte, error) {
 }
 
 type instrumenter struct {
-	shiftFrom uint32 // function indices >= this move up by addedImports
-	yield     uint32 // index of the yield import
-	tableGrow uint32 // index of the table_grow import
-	fuel      uint32 // index of the fuel global
+	shiftFrom  uint32 // function indices >= this move up by addedImports
+	yield      uint32 // index of the yield import, or noFunc
+	tableGrow  uint32 // index of the table_grow import
+	memoryGrow uint32 // index of the memory_grow import, or noFunc
+	fuel       uint32 // index of the fuel global, when charging
+	// charging is set when the module spends fuel: checks at function
+	// entries and loop heads (check), charges before bulk instructions.
+	charging  bool
 	params    []uint32
 	funcTypes []uint32
 	check     []byte
 	buf       []byte // reused buffer for one body's instructions
 }
+
+// noFunc marks an import the instrumenter does not add.
+const noFunc = math.MaxUint32
 
 // addedImports is how many functions Instrument imports.
 const addedImports = 2
@@ -348,7 +397,11 @@ func (ins *instrumenter) globals(payload, g []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("global section: %w", err)
 	}
-	out := AppendU32(nil, n+1)
+	added := uint32(0)
+	if g != nil {
+		added = 1
+	}
+	out := AppendU32(nil, n+added)
 	for i := uint32(0); i < n; i++ {
 		start := r.pos
 		if err := r.skipValType(); err != nil {
@@ -644,10 +697,16 @@ func (ins *instrumenter) body(dst, body []byte, params uint32) ([]byte, error) {
 			}
 			switch sub {
 			case 8, 10, 11: // memory.init, memory.copy, memory.fill
+				if !ins.charging {
+					break
+				}
 				code = append(code, body[copied:at]...)
 				code = ins.charge(code, scratch, MemoryFuelShift)
 				copied, usedScratch = at, true
 			case 12, 14, 17: // table.init, table.copy, table.fill
+				if !ins.charging {
+					break
+				}
 				code = append(code, body[copied:at]...)
 				code = ins.charge(code, scratch, TableFuelShift)
 				copied, usedScratch = at, true
@@ -663,11 +722,24 @@ func (ins *instrumenter) body(dst, body []byte, params uint32) ([]byte, error) {
 				copied = at
 			}
 			r.pos = at + 1 // let skipImmediates read the sub-opcode again
+		case 0x40: // memory.grow x: ask the host first, when it is asked
+			if ins.memoryGrow == noFunc {
+				break
+			}
+			x, err := NewReader(body[r.pos:]).U32()
+			if err != nil {
+				return nil, fmt.Errorf("memory.grow at body offset %d: %w", at, err)
+			}
+			code = append(code, body[copied:at]...)
+			code = AppendU32(append(code, 0x3F), x) // memory.size x
+			code = appendI32Const(code, int32(x))
+			code = AppendU32(append(code, 0x10), ins.memoryGrow)
+			copied = at
 		}
 		if err := r.skipImmediates(op); err != nil {
 			return nil, fmt.Errorf("instruction 0x%02x at body offset %d: %w", op, at, err)
 		}
-		if op == 0x03 { // loop: check at the head of every iteration
+		if op == 0x03 && ins.charging { // loop: check at the head of every iteration
 			code = append(code, body[copied:r.pos]...)
 			code = append(code, ins.check...)
 			copied = r.pos
