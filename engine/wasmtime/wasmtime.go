@@ -53,6 +53,7 @@ import (
 	wt "github.com/bytecodealliance/wasmtime-go/v39"
 
 	"github.com/wasmgate/wasmgate/engine"
+	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
 )
 
@@ -403,33 +404,12 @@ func (e *wasmtimeEngine) writeCached(path string, mod *wt.Module, funcs []funcIn
 	body := append(encodeFuncInfos(funcs), code...)
 	sum := sha256.Sum256(body)
 	b := append(append(append([]byte(nil), cacheMagic...), sum[:]...), body...)
-	return writeAtomic(path, b)
+	return atomicfile.Write(path, b)
 }
 
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// writeAtomic writes b to path through a temporary file, so that a reader
-// never sees half of it.
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // compiled is a module compiled by Wasmtime.

@@ -34,6 +34,7 @@ import (
 
 	"github.com/wasmgate/wasmgate/engine"
 	"github.com/wasmgate/wasmgate/engine/wazero/files"
+	"github.com/wasmgate/wasmgate/internal/atomicfile"
 	"github.com/wasmgate/wasmgate/internal/wasmbin"
 )
 
@@ -314,7 +315,7 @@ func (e *wazeroEngine) prepare(wasm []byte) ([]byte, wasmbin.State, error) {
 	if err != nil || path == "" {
 		return code, st, err
 	}
-	if err := writeAtomic(path, code); err != nil {
+	if err := atomicfile.Write(path, code); err != nil {
 		e.logger.Debug("instrumented module not cached", "path", path, "err", err)
 	}
 	return code, st, nil
@@ -323,27 +324,6 @@ func (e *wazeroEngine) prepare(wasm []byte) ([]byte, wasmbin.State, error) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// writeAtomic writes b to path through a temporary file, so that a reader
-// never sees half of it.
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // compiled is a module compiled by wazero.
