@@ -385,6 +385,9 @@ func (m *Module) run(parent context.Context, c Call, t target, stdin []byte, lim
 // provision lets each of grant's capabilities set up rc (environment,
 // mounts). The returned function undoes what they did, on error too.
 func provision(grant *Grant, rc *engine.RunConfig) (func(), error) {
+	if grant == nil {
+		return func() {}, nil
+	}
 	var cleanups []func()
 	undo := func() {
 		for i := len(cleanups) - 1; i >= 0; i-- {
